@@ -1,0 +1,54 @@
+# Two commands: `make run` (serve the demo) and `make test` (the whole suite).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+export DJANGO_SETTINGS_MODULE := governance.settings
+
+.PHONY: run test lint check deps devdeps static messages migrate seed serve bench clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.deps: requirements.txt $(VENV)/bin/activate
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.devdeps: requirements-dev.txt requirements.txt $(VENV)/.deps
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+deps: $(VENV)/.deps node_modules/.installed
+devdeps: $(VENV)/.devdeps node_modules/.installed
+
+messages: $(VENV)/.deps
+	$(PY) manage.py compile_translations
+
+# Serve the demo: SQLite and the embedded Celery broker unless DATABASE_URL / CELERY_BROKER_URL say otherwise.
+run: export DEBUG ?= 1
+run: deps messages
+	$(PY) manage.py migrate --no-input -v 0
+	$(PY) manage.py seed_demo
+	bash bin/run-all
+
+test: devdeps messages
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: devdeps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check: devdeps
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+bench: devdeps
+	$(PY) -m bench $(if $(SCALE),--scale $(SCALE),)
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles var/broker

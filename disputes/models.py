@@ -1,0 +1,359 @@
+"""Cases (事项) and the dispatch workflow "中心吹哨、部门报到"."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from grids.models import Area, Department, DepartmentKind, Resident
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("一般")
+    URGENT = "urgent", _("紧急")
+    EMERGENCY = "emergency", _("特急")
+
+
+class Kind(models.TextChoices):
+    INCIDENT = "incident", _("事件")
+    HAZARD = "hazard", _("隐患")
+    DISPUTE = "dispute", _("矛盾纠纷")
+    REQUEST = "request", _("诉求")
+    COMPLAINT = "complaint", _("投诉")
+
+
+class Source(models.TextChoices):
+    GRID_WORKER = "grid_worker", _("网格员上报")
+    RESIDENT = "resident", _("群众反映")
+    HOTLINE = "hotline", _("热线")
+    PATROL = "patrol", _("巡查")
+    OPEN311 = "open311", _("Open311")
+
+
+class Status(models.TextChoices):
+    REPORTED = "reported", _("已上报")
+    ACCEPTED = "accepted", _("已受理")
+    DISPATCHED = "dispatched", _("已派单")
+    IN_PROGRESS = "in_progress", _("办理中")
+    HANDLED = "handled", _("已办结")
+    VERIFIED = "verified", _("已核查")
+    CLOSED = "closed", _("已结案")
+    REJECTED = "rejected", _("不予受理")
+    MERGED = "merged", _("已合并")
+
+
+OPEN_STATUSES = [
+    Status.REPORTED,
+    Status.ACCEPTED,
+    Status.DISPATCHED,
+    Status.IN_PROGRESS,
+    Status.HANDLED,
+    Status.VERIFIED,
+]
+FINAL_STATUSES = [Status.CLOSED, Status.REJECTED, Status.MERGED]
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    BASICALLY_SATISFIED = "basically_satisfied", _("基本满意")
+    DISSATISFIED = "dissatisfied", _("不满意")
+
+
+class Category(models.Model):
+    """A case category with its usual departments and time limits per urgency."""
+
+    code = models.SlugField(_("编码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=60)
+    kind = models.CharField(_("默认类型"), max_length=16, choices=Kind.choices, default=Kind.INCIDENT)
+    usual_department_kinds = models.ManyToManyField(
+        DepartmentKind, verbose_name=_("常用派单部门类型"), blank=True, related_name="categories"
+    )
+    sign_hours_normal = models.DecimalField(_("一般件签收时限(工作小时)"), max_digits=5, decimal_places=1, default=7)
+    sign_hours_urgent = models.DecimalField(_("紧急件签收时限(工作小时)"), max_digits=5, decimal_places=1, default=2)
+    sign_hours_emergency = models.DecimalField(_("特急件签收时限(工作小时)"), max_digits=5, decimal_places=1, default=1)
+    handle_days_normal = models.PositiveSmallIntegerField(_("一般件办理时限(工作日)"), default=5)
+    handle_days_urgent = models.PositiveSmallIntegerField(_("紧急件办理时限(工作日)"), default=3)
+    handle_days_emergency = models.PositiveSmallIntegerField(_("特急件办理时限(工作日)"), default=1)
+    active = models.BooleanField(_("启用"), default=True)
+    position = models.PositiveSmallIntegerField(_("排序"), default=100)
+
+    class Meta:
+        verbose_name = _("事项分类")
+        verbose_name_plural = _("事项分类")
+        ordering = ["position", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sign_hours_normal__gt=0, sign_hours_urgent__gt=0, sign_hours_emergency__gt=0)
+                & Q(handle_days_normal__gt=0, handle_days_urgent__gt=0, handle_days_emergency__gt=0),
+                name="category_limits_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def sign_hours(self, urgency: str) -> float:
+        return float(getattr(self, f"sign_hours_{urgency}"))
+
+    def handle_days(self, urgency: str) -> int:
+        return int(getattr(self, f"handle_days_{urgency}"))
+
+
+class WorkCalendarDay(models.Model):
+    """An official holiday or make-up workday (调休) entered by admins.
+
+    Overrides and extends the chinese-calendar package: the State Council publishes next year's
+    holidays each November, before the package knows them.
+    """
+
+    date = models.DateField(_("日期"), unique=True)
+    is_workday = models.BooleanField(_("是工作日"), help_text=_("勾选表示调休上班日;不勾选表示放假日"))
+    note = models.CharField(_("说明"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("节假日与调休")
+        verbose_name_plural = _("节假日与调休")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'workday' if self.is_workday else 'holiday'}"
+
+
+class CaseNumberSequence(models.Model):
+    """Per-day counter behind case numbers; numbers are never reused."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+
+class Case(models.Model):
+    number = models.CharField(_("编号"), max_length=20, unique=True, editable=False)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.INCIDENT)
+    category = models.ForeignKey(Category, verbose_name=_("分类"), on_delete=models.PROTECT, related_name="cases")
+    title = models.CharField(_("标题"), max_length=120, blank=True)
+    description = models.TextField(_("描述"))
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
+    lng = models.FloatField(_("经度"), null=True, blank=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    area = models.ForeignKey(Area, verbose_name=_("所属区域"), on_delete=models.PROTECT, related_name="cases")
+    # Copies of the area's position, so scoping and grouping are single-column indexed filters.
+    area_path = models.CharField(max_length=255, editable=False)
+    town = models.ForeignKey(Area, null=True, on_delete=models.PROTECT, related_name="+", editable=False)
+    urgency = models.CharField(_("紧急程度"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
+    source = models.CharField(_("来源"), max_length=16, choices=Source.choices, default=Source.GRID_WORKER)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上报人"), on_delete=models.PROTECT, related_name="reported_cases"
+    )
+    involved_people = models.TextField(_("涉及人员"), blank=True)
+    involved_residents = models.ManyToManyField(Resident, verbose_name=_("涉及居民"), blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.REPORTED)
+    center = models.ForeignKey(
+        Area, verbose_name=_("责任中心"), on_delete=models.PROTECT, related_name="center_cases",
+        help_text=_("镇街综治中心,上报后为区级社会治理中心"),
+    )
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates")
+    satisfaction = models.CharField(_("满意度"), max_length=24, choices=Satisfaction.choices, blank=True)
+    sign_deadline = models.DateTimeField(_("签收期限"), null=True, blank=True)
+    handle_deadline = models.DateTimeField(_("办理期限"), null=True, blank=True)
+    next_deadline_at = models.DateTimeField(null=True, blank=True, editable=False)
+    overdue = models.BooleanField(_("已超期"), default=False)
+    return_count = models.PositiveIntegerField(_("退单次数"), default=0)
+    created_at = models.DateTimeField(_("上报时间"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    dispatched_at = models.DateTimeField(null=True, blank=True, editable=False)
+    handled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("事项")
+        verbose_name_plural = _("事项")
+        ordering = ["-created_at", "-id"]
+        permissions = [("act_on_case", _("Can act on an assigned case"))]
+        indexes = [
+            models.Index(fields=["area_path", "-created_at"], name="case_area_created"),
+            models.Index(fields=["center", "status", "-created_at"], name="case_center_status"),
+            models.Index(fields=["status", "-created_at"], name="case_status_created"),
+            models.Index(fields=["town", "created_at"], name="case_town_created"),
+            models.Index(fields=["reporter", "-created_at"], name="case_reporter_created"),
+            models.Index(fields=["category", "created_at", "lat"], name="case_category_created"),
+            models.Index(fields=["next_deadline_at"], name="case_next_deadline", condition=Q(next_deadline_at__isnull=False)),
+            models.Index(fields=["overdue", "-created_at"], name="case_overdue", condition=Q(overdue=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title or self.category}"
+
+    @property
+    def display_title(self) -> str:
+        return self.title or (self.description[:30] + ("…" if len(self.description) > 30 else ""))
+
+
+class CaseUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class CaseGroupObjectPermission(GroupObjectPermissionBase):
+    """Dispatch grants the assigned department's group view/act permissions on the case."""
+
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+
+
+class AssignmentRole(models.TextChoices):
+    LEAD = "lead", _("主办")
+    CO = "co", _("协办")
+
+
+class AssignmentStatus(models.TextChoices):
+    PENDING = "pending", _("待签收")
+    SIGNED = "signed", _("已签收")
+    RETURNED = "returned", _("已退单")
+    REPORTED = "reported", _("已反馈")
+    HANDLED = "handled", _("已办结")
+
+
+class ReturnReason(models.TextChoices):
+    NOT_OUR_DUTY = "not_our_duty", _("非本部门职责")
+    WRONG_AREA = "wrong_area", _("不属本辖区")
+    INSUFFICIENT_INFO = "insufficient_info", _("信息不全")
+    DUPLICATE = "duplicate", _("重复派单")
+    OTHER = "other", _("其他")
+
+
+class Assignment(models.Model):
+    """One department's part in a case: lead (主办) or co-department (协办), with its own clocks."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
+    department = models.ForeignKey(Department, verbose_name=_("部门"), on_delete=models.PROTECT, related_name="assignments")
+    role = models.CharField(_("角色"), max_length=8, choices=AssignmentRole.choices)
+    status = models.CharField(_("状态"), max_length=12, choices=AssignmentStatus.choices, default=AssignmentStatus.PENDING)
+    dispatched_at = models.DateTimeField(default=timezone.now)
+    sign_deadline = models.DateTimeField(_("签收期限"))
+    handle_deadline = models.DateTimeField(_("办理期限"))
+    signed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    return_reason_code = models.CharField(max_length=20, choices=ReturnReason.choices, blank=True)
+    return_reason = models.TextField(blank=True)
+    result = models.TextField(_("办理结果"), blank=True)
+    overdue = models.BooleanField(default=False)
+    next_deadline_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("派单")
+        verbose_name_plural = _("派单")
+        ordering = ["case", "role", "id"]
+        indexes = [
+            models.Index(fields=["department", "status"], name="assignment_dept_status"),
+            models.Index(
+                fields=["next_deadline_at"], name="assignment_next_deadline", condition=Q(next_deadline_at__isnull=False)
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "department"], condition=~Q(status="returned"), name="assignment_one_active_per_department"
+            ),
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(role="lead") & ~Q(status="returned"), name="assignment_one_active_lead"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} · {self.department} · {self.get_role_display()}"
+
+    @property
+    def active(self) -> bool:
+        return self.status != AssignmentStatus.RETURNED
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已批准")
+    REFUSED = "refused", _("未批准")
+
+
+class ExtensionRequest(models.Model):
+    """延期申请 by the lead department, decided by the center."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extensions")
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="extensions")
+    days = models.PositiveSmallIntegerField(_("延期工作日"))
+    reason = models.TextField(_("理由"))
+    status = models.CharField(max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+        constraints = [
+            models.UniqueConstraint(fields=["case"], condition=Q(status="pending"), name="extension_one_pending"),
+            models.CheckConstraint(condition=Q(days__gte=1, days__lte=30), name="extension_days_range"),
+        ]
+
+
+class CaseEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # noqa: ARG002 - the timeline is append-only
+        raise TypeError("Case events are immutable.")
+
+    def delete(self):
+        raise TypeError("Case events are immutable.")
+
+
+class CaseEvent(models.Model):
+    """One immutable line of a case's timeline: who did what, from which state to which."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    comment = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = CaseEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("处置记录")
+        verbose_name_plural = _("处置记录")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"], name="event_case_created")]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Case events are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Case events are immutable.")
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"cases/{instance.case.created_at:%Y/%m}/{instance.case_id}/{instance.token}.{instance.extension}"
+
+
+class Attachment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    token = models.CharField(max_length=32, unique=True, editable=False)
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=60)
+    extension = models.CharField(max_length=8)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["id"]
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

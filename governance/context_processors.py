@@ -1,0 +1,15 @@
+from django.http import HttpRequest
+
+
+def header(request: HttpRequest) -> dict:
+    """What the page header needs: the user's roles and unread notifications."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from grids.selectors import get_scope
+    from grids.models import Notification
+
+    return {
+        "scope": get_scope(user),
+        "unread_notifications": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
+    }

@@ -1,0 +1,278 @@
+"""Territory, organisations, people and roles. This app imports no other app of the project."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, Group
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+
+class Level(models.TextChoices):
+    DISTRICT = "district", _("区县")
+    TOWN = "town", _("镇街")
+    VILLAGE = "village", _("村社区")
+    GRID = "grid", _("网格")
+    MICRO_GRID = "micro_grid", _("微网格")
+
+
+LEVEL_ORDER = [c.value for c in Level]
+PARENT_LEVEL = {child: parent for parent, child in zip(LEVEL_ORDER, LEVEL_ORDER[1:])}
+
+
+class AreaQuerySet(models.QuerySet):
+    def subtree(self, area: Area) -> AreaQuerySet:
+        """The area and everything under it: one indexed prefix query on the path."""
+        return self.filter(path__startswith=area.path)
+
+    def descendants(self, area: Area) -> AreaQuerySet:
+        return self.subtree(area).exclude(pk=area.pk)
+
+
+class Area(models.Model):
+    """One node of the five-level territory tree.
+
+    `path` is a materialised path of codes ("150207/150207001/…/"), so a subtree is one
+    `LIKE 'prefix%'` query on an index.
+    """
+
+    code = models.CharField(_("编码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    level = models.CharField(_("层级"), max_length=16, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(max_length=255, unique=True, editable=False)
+    boundary = models.JSONField(_("边界"), null=True, blank=True, help_text=_("GeoJSON Polygon 或 MultiPolygon"))
+    centroid_lat = models.FloatField(_("中心纬度"), null=True, blank=True)
+    centroid_lng = models.FloatField(_("中心经度"), null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AreaQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("区域")
+        verbose_name_plural = _("区域")
+        ordering = ["code"]
+        indexes = [
+            models.Index(fields=["level", "code"]),
+            models.Index(fields=["parent", "code"]),
+            models.Index(fields=["level", "updated_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level="district", parent__isnull=True) | (~Q(level="district") & Q(parent__isnull=False)),
+                name="area_parent_matches_level",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def depth(self) -> int:
+        return LEVEL_ORDER.index(self.level)
+
+    @property
+    def ancestor_codes(self) -> list[str]:
+        return [c for c in self.path.split("/") if c][:-1]
+
+    def ancestors(self) -> models.QuerySet[Area]:
+        """Root first, itself excluded (one query)."""
+        return Area.objects.filter(code__in=self.ancestor_codes).order_by("path")
+
+    def is_within(self, other: Area) -> bool:
+        return self.path.startswith(other.path)
+
+    @property
+    def centroid(self) -> dict | None:
+        if self.centroid_lat is None or self.centroid_lng is None:
+            return None
+        return {"lat": self.centroid_lat, "lng": self.centroid_lng}
+
+
+class DepartmentKind(models.Model):
+    """A kind of functional department: police station, urban management, judicial office …"""
+
+    code = models.SlugField(_("编码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+
+    class Meta:
+        verbose_name = _("部门类型")
+        verbose_name_plural = _("部门类型")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(models.Model):
+    """A functional department (职能部门) serving an area at its level."""
+
+    code = models.SlugField(_("编码"), max_length=64, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.ForeignKey(DepartmentKind, verbose_name=_("类型"), on_delete=models.PROTECT, related_name="departments")
+    area = models.ForeignKey(Area, verbose_name=_("服务区域"), on_delete=models.PROTECT, related_name="departments")
+    phone = models.CharField(_("电话"), max_length=20, blank=True)
+    # Staff of the department share this group; object permissions on cases are granted to it.
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("职能部门")
+        verbose_name_plural = _("职能部门")
+        ordering = ["area__code", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    GRID_WORKER = "grid_worker", _("网格员")
+    GRID_CHIEF = "grid_chief", _("网格长")
+    CENTER_STAFF = "center_staff", _("中心工作人员")
+    DEPARTMENT_STAFF = "department_staff", _("部门工作人员")
+    MEDIATOR = "mediator", _("调解员")
+    LEGAL_STAFF = "legal_staff", _("法律服务人员")
+    OFFICIAL = "official", _("领导")
+    ADMIN = "admin", _("管理员")
+
+
+class Membership(models.Model):
+    """user × role × (area or department). One person may hold several."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices)
+    area = models.ForeignKey(Area, verbose_name=_("区域"), null=True, blank=True, on_delete=models.CASCADE)
+    department = models.ForeignKey(
+        Department, verbose_name=_("部门"), null=True, blank=True, on_delete=models.CASCADE, related_name="memberships"
+    )
+    # For grid teams (1+3+N): full-time grid worker, police officer, law enforcement, legal-savvy …
+    team_role = models.CharField(_("网格团队职务"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("角色任职")
+        verbose_name_plural = _("角色任职")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "area", "department"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=(Q(role="department_staff", department__isnull=False, area__isnull=True))
+                | (Q(role="admin") & Q(department__isnull=True))
+                | (~Q(role__in=["department_staff", "admin"]) & Q(area__isnull=False, department__isnull=True)),
+                name="membership_scope_matches_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.area or self.department or '—'}"
+
+
+class Building(models.Model):
+    micro_grid = models.ForeignKey(Area, verbose_name=_("微网格"), on_delete=models.PROTECT, related_name="buildings")
+    name = models.CharField(_("楼栋"), max_length=100)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("楼栋")
+        verbose_name_plural = _("楼栋")
+        constraints = [models.UniqueConstraint(fields=["micro_grid", "name"], name="building_unique_in_micro_grid")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Household(models.Model):
+    number = models.CharField(_("户号"), max_length=40, unique=True)
+    micro_grid = models.ForeignKey(Area, verbose_name=_("微网格"), on_delete=models.PROTECT, related_name="households")
+    building = models.ForeignKey(Building, verbose_name=_("楼栋"), null=True, blank=True, on_delete=models.SET_NULL)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("户")
+        verbose_name_plural = _("户")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class SpecialPopulation(models.TextChoices):
+    NONE = "", _("无")
+    COMMUNITY_CORRECTION = "community_correction", _("社区矫正对象")
+    RELEASED_PRISONER = "released_prisoner", _("刑满释放人员")
+    DRUG_REHABILITATION = "drug_rehabilitation", _("社区戒毒康复人员")
+    MENTAL_DISORDER = "mental_disorder", _("严重精神障碍患者")
+    KEY_YOUTH = "key_youth", _("重点青少年")
+    CULT_RELATED = "cult_related", _("涉邪教人员")
+
+
+class Gender(models.TextChoices):
+    MALE = "male", _("男")
+    FEMALE = "female", _("女")
+
+
+class Resident(models.Model):
+    """A person of the actual population (实有人口), tied to a micro-grid."""
+
+    name = models.CharField(_("姓名"), max_length=50)
+    id_number = models.CharField(_("身份证号"), max_length=18, unique=True)
+    gender = models.CharField(_("性别"), max_length=8, choices=Gender.choices, blank=True)
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    micro_grid = models.ForeignKey(Area, verbose_name=_("微网格"), on_delete=models.PROTECT, related_name="residents")
+    # Copy of micro_grid.path, so scoping is one indexed prefix query without a join.
+    area_path = models.CharField(max_length=255, editable=False, db_index=True)
+    household = models.ForeignKey(
+        Household, verbose_name=_("户"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    special_population = models.CharField(
+        _("特殊人群"), max_length=32, choices=SpecialPopulation.choices, blank=True, default=""
+    )
+    key_person = models.BooleanField(_("重点人员"), default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("居民")
+        verbose_name_plural = _("居民")
+        ordering = ["area_path", "name", "id"]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Notification(models.Model):
+    """An in-app message to one user. Every notification is recorded; email/SMS are delivery channels."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=200, blank=True)
+    dedupe_key = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    deliver_after = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"], condition=~Q(dedupe_key=""), name="notification_dedupe"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

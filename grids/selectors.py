@@ -1,0 +1,155 @@
+"""The one place that decides what a user may see.
+
+Every list, detail, export and API view asks these functions; views never filter by hand.
+Out-of-scope objects are simply absent from the querysets, so they read as 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q, QuerySet
+
+from .models import Area, Department, Membership, Resident, Role, User
+
+# Roles tied to an area that read everything in its subtree.
+AREA_ROLES = {
+    Role.GRID_WORKER,
+    Role.GRID_CHIEF,
+    Role.CENTER_STAFF,
+    Role.OFFICIAL,
+    Role.MEDIATOR,
+    Role.LEGAL_STAFF,
+}
+# Roles that may see special-population and key-person flags and full ID numbers, in their own area.
+SENSITIVE_ROLES = {Role.GRID_WORKER, Role.GRID_CHIEF, Role.CENTER_STAFF}
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    area: Area | None
+    department: Department | None
+
+
+@dataclass
+class Scope:
+    """What one user may see, computed once per request from their memberships."""
+
+    user_id: int | None
+    is_admin: bool = False
+    grants: list[Grant] = field(default_factory=list)
+
+    def roles(self) -> set[str]:
+        return {g.role for g in self.grants}
+
+    def has_role(self, *roles: str) -> bool:
+        return self.is_admin and Role.ADMIN in roles or any(g.role in roles for g in self.grants)
+
+    def areas(self, roles=AREA_ROLES) -> list[Area]:
+        return [g.area for g in self.grants if g.role in roles and g.area is not None]
+
+    def area_paths(self, roles=AREA_ROLES) -> list[str]:
+        return _minimal_prefixes([a.path for a in self.areas(roles)])
+
+    def departments(self) -> list[Department]:
+        return [g.department for g in self.grants if g.role == Role.DEPARTMENT_STAFF and g.department]
+
+    def department_ids(self) -> list[int]:
+        return [d.pk for d in self.departments()]
+
+    def covers(self, path: str, roles=AREA_ROLES) -> bool:
+        """True if an area at `path` lies inside one of the user's areas for these roles."""
+        return self.is_admin or any(path.startswith(p) for p in self.area_paths(roles))
+
+    def home_area(self) -> Area | None:
+        """The widest area the user reads: the natural root of their area browser and dashboard."""
+        areas = sorted(self.areas(), key=lambda a: (a.depth, a.code))
+        return areas[0] if areas else None
+
+    def path_q(self, field_name: str, roles=AREA_ROLES) -> Q:
+        """A Q object matching rows whose `field_name` path lies in the user's areas."""
+        if self.is_admin:
+            return Q()
+        paths = self.area_paths(roles)
+        if not paths:
+            return Q(pk__in=[])
+        return reduce(or_, (Q(**{f"{field_name}__startswith": p}) for p in paths))
+
+
+def _minimal_prefixes(paths: list[str]) -> list[str]:
+    """Drop paths already covered by a shorter one, so the OR stays small."""
+    result: list[str] = []
+    for p in sorted(set(paths), key=len):
+        if not any(p.startswith(r) for r in result):
+            result.append(p)
+    return result
+
+
+def get_scope(user: User) -> Scope:
+    if not user or not user.is_authenticated:
+        return Scope(user_id=None)
+    cached = getattr(user, "_governance_scope", None)
+    if cached is not None:
+        return cached
+    memberships = Membership.objects.filter(user=user).select_related("area", "department__area")
+    grants = [Grant(m.role, m.area, m.department) for m in memberships]
+    is_admin = user.is_superuser or any(g.role == Role.ADMIN for g in grants)
+    scope = Scope(user_id=user.pk, is_admin=is_admin, grants=grants)
+    user._governance_scope = scope
+    return scope
+
+
+def areas_visible_to(user: User) -> QuerySet[Area]:
+    """Area roles see their subtree; department staff see the area their department serves."""
+    scope = get_scope(user)
+    qs = Area.objects.all()
+    if scope.is_admin:
+        return qs
+    paths = scope.area_paths() + [d.area.path for d in scope.departments()]
+    paths = _minimal_prefixes(paths)
+    if not paths:
+        return qs.none()
+    return qs.filter(reduce(or_, (Q(path__startswith=p) for p in paths)))
+
+
+def departments_visible_to(user: User) -> QuerySet[Department]:
+    """Departments serving an area the user can see, or on the path above it (they serve it too)."""
+    scope = get_scope(user)
+    qs = Department.objects.select_related("kind", "area")
+    if scope.is_admin:
+        return qs
+    paths = scope.area_paths() + [d.area.path for d in scope.departments()]
+    if not paths:
+        return qs.none()
+    # A department serves its own area's subtree: visible if its area is inside ours or above ours.
+    inside = reduce(or_, (Q(area__path__startswith=p) for p in paths))
+    above_codes = {code for p in paths for code in p.split("/") if code}
+    return qs.filter(inside | Q(area__code__in=above_codes) | Q(pk__in=scope.department_ids()))
+
+
+def residents_visible_to(user: User) -> QuerySet[Resident]:
+    """Residents of the user's areas. Department staff have no resident register."""
+    scope = get_scope(user)
+    qs = Resident.objects.select_related("micro_grid", "household")
+    return qs.filter(scope.path_q("area_path"))
+
+
+def can_see_sensitive(user: User, resident: Resident) -> bool:
+    """Special-population flags, key-person flags and full ID numbers: only the roles that need
+    them, and only in their own area."""
+    scope = get_scope(user)
+    return scope.covers(resident.area_path, roles=SENSITIVE_ROLES)
+
+
+def team_of(area: Area) -> QuerySet[Membership]:
+    """The grid team (1+3+N): everyone holding a role on this area or the areas above it."""
+    codes = area.ancestor_codes + [area.code]
+    return (
+        Membership.objects.filter(area__code__in=codes)
+        .exclude(role__in=[Role.ADMIN, Role.OFFICIAL])
+        .select_related("user", "area")
+        .order_by("area__path", "role", "user__username")
+    )
