@@ -152,7 +152,10 @@ class Case(models.Model):
     involved_residents = models.ManyToManyField(Resident, verbose_name=_("涉及居民"), blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.REPORTED)
     center = models.ForeignKey(
-        Area, verbose_name=_("责任中心"), on_delete=models.PROTECT, related_name="center_cases",
+        Area,
+        verbose_name=_("责任中心"),
+        on_delete=models.PROTECT,
+        related_name="center_cases",
         help_text=_("镇街综治中心,上报后为区级社会治理中心"),
     )
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates")
@@ -180,7 +183,9 @@ class Case(models.Model):
             models.Index(fields=["town", "created_at"], name="case_town_created"),
             models.Index(fields=["reporter", "-created_at"], name="case_reporter_created"),
             models.Index(fields=["category", "created_at", "lat"], name="case_category_created"),
-            models.Index(fields=["next_deadline_at"], name="case_next_deadline", condition=Q(next_deadline_at__isnull=False)),
+            models.Index(
+                fields=["next_deadline_at"], name="case_next_deadline", condition=Q(next_deadline_at__isnull=False)
+            ),
             models.Index(fields=["overdue", "-created_at"], name="case_overdue", condition=Q(overdue=True)),
         ]
 
@@ -227,9 +232,13 @@ class Assignment(models.Model):
     """One department's part in a case: lead (主办) or co-department (协办), with its own clocks."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
-    department = models.ForeignKey(Department, verbose_name=_("部门"), on_delete=models.PROTECT, related_name="assignments")
+    department = models.ForeignKey(
+        Department, verbose_name=_("部门"), on_delete=models.PROTECT, related_name="assignments"
+    )
     role = models.CharField(_("角色"), max_length=8, choices=AssignmentRole.choices)
-    status = models.CharField(_("状态"), max_length=12, choices=AssignmentStatus.choices, default=AssignmentStatus.PENDING)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=AssignmentStatus.choices, default=AssignmentStatus.PENDING
+    )
     dispatched_at = models.DateTimeField(default=timezone.now)
     sign_deadline = models.DateTimeField(_("签收期限"))
     handle_deadline = models.DateTimeField(_("办理期限"))
@@ -248,12 +257,16 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["department", "status"], name="assignment_dept_status"),
             models.Index(
-                fields=["next_deadline_at"], name="assignment_next_deadline", condition=Q(next_deadline_at__isnull=False)
+                fields=["next_deadline_at"],
+                name="assignment_next_deadline",
+                condition=Q(next_deadline_at__isnull=False),
             ),
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["case", "department"], condition=~Q(status="returned"), name="assignment_one_active_per_department"
+                fields=["case", "department"],
+                condition=~Q(status="returned"),
+                name="assignment_one_active_per_department",
             ),
             models.UniqueConstraint(
                 fields=["case"], condition=Q(role="lead") & ~Q(status="returned"), name="assignment_one_active_lead"

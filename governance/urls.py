@@ -1,7 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from . import views
+
 urlpatterns = [
-    path("admin/", admin.site.urls),
+    path("", views.home, name="home"),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("governance.api_urls")),
+    path("", include("grids.urls")),
+    path("", include("disputes.urls")),
 ]

@@ -121,7 +121,9 @@ class Department(models.Model):
 
     code = models.SlugField(_("编码"), max_length=64, unique=True)
     name = models.CharField(_("名称"), max_length=100)
-    kind = models.ForeignKey(DepartmentKind, verbose_name=_("类型"), on_delete=models.PROTECT, related_name="departments")
+    kind = models.ForeignKey(
+        DepartmentKind, verbose_name=_("类型"), on_delete=models.PROTECT, related_name="departments"
+    )
     area = models.ForeignKey(Area, verbose_name=_("服务区域"), on_delete=models.PROTECT, related_name="departments")
     phone = models.CharField(_("电话"), max_length=20, blank=True)
     # Staff of the department share this group; object permissions on cases are granted to it.

@@ -1,0 +1,24 @@
+"""The public REST API, /api/v1/ (names fixed by the API contract)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from disputes import api as disputes_api
+from grids import api as grids_api
+
+router = DefaultRouter()
+router.register("areas", grids_api.AreaViewSet, basename="area")
+router.register("departments", grids_api.DepartmentViewSet, basename="department")
+router.register("residents", grids_api.ResidentViewSet, basename="resident")
+router.register("notifications", grids_api.NotificationViewSet, basename="notification")
+router.register("categories", disputes_api.CategoryViewSet, basename="category")
+router.register("cases", disputes_api.CaseViewSet, basename="case")
+
+urlpatterns = [
+    path("auth/token/", grids_api.ObtainTokenView.as_view(), name="api-token"),
+    path("me/", grids_api.MeView.as_view(), name="api-me"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,105 @@
+"""Named personas, one per role, in a small nested territory (healthchecks' alice/bob/charlie style).
+
+- grid_a: grid worker of grid 1 in town 1;   grid_b: grid worker of grid 1 in town 2
+- center_town: town 1 center;                 center_town2: town 2 center
+- center_district: district center;           official: district official (read-only)
+- dept_police / dept_urban: town 1 police station and urban-management squadron
+- dept_police2: town 2 police station;         mediator, legal: town 1
+- outsider: logged in, no role at all;         admin: superuser
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from rest_framework.test import APIClient
+
+from grids.models import DepartmentKind, Role, User
+from grids.services import department_create, membership_grant
+from tests.territory import build_territory
+
+PASSWORD = "persona-pass-123"
+
+
+def make_user(username: str, **extra) -> User:
+    user = User.objects.create_user(username=username, password=PASSWORD, **extra)
+    return user
+
+
+@pytest.fixture
+def territory(db):
+    return build_territory()
+
+
+@pytest.fixture
+def world(territory):
+    t = territory
+    town1, town2 = t.towns
+    police_kind = DepartmentKind.objects.create(code="police", name="派出所")
+    urban_kind = DepartmentKind.objects.create(code="urban", name="城管中队")
+    judicial_kind = DepartmentKind.objects.create(code="judicial", name="司法所")
+    police1 = department_create(code="police-1", name="一街派出所", kind=police_kind, area=town1)
+    urban1 = department_create(code="urban-1", name="一街城管中队", kind=urban_kind, area=town1)
+    judicial1 = department_create(code="judicial-1", name="一街司法所", kind=judicial_kind, area=town1)
+    police2 = department_create(code="police-2", name="二街派出所", kind=police_kind, area=town2)
+
+    people = {}
+
+    def persona(name: str, role: str | None = None, area=None, department=None, **extra):
+        user = make_user(name, **extra)
+        if role:
+            membership_grant(user=user, role=role, area=area, department=department)
+        people[name] = user
+        return user
+
+    persona("grid_a", Role.GRID_WORKER, area=t.grids[0])
+    persona("grid_b", Role.GRID_WORKER, area=t.grids[2])
+    persona("center_town", Role.CENTER_STAFF, area=town1)
+    persona("center_town2", Role.CENTER_STAFF, area=town2)
+    persona("center_district", Role.CENTER_STAFF, area=t.district)
+    persona("official", Role.OFFICIAL, area=t.district)
+    persona("dept_police", Role.DEPARTMENT_STAFF, department=police1)
+    persona("dept_urban", Role.DEPARTMENT_STAFF, department=urban1)
+    persona("dept_police2", Role.DEPARTMENT_STAFF, department=police2)
+    persona("mediator", Role.MEDIATOR, area=town1)
+    persona("legal", Role.LEGAL_STAFF, area=town1)
+    persona("outsider")
+    persona("admin", is_superuser=True, is_staff=True)
+    return SimpleNamespace(
+        t=t,
+        town1=town1,
+        town2=town2,
+        police1=police1,
+        urban1=urban1,
+        judicial1=judicial1,
+        police2=police2,
+        kinds=SimpleNamespace(police=police_kind, urban=urban_kind, judicial=judicial_kind),
+        **people,
+    )
+
+
+@pytest.fixture
+def api():
+    """An API client factory: api(user) is authenticated as that user."""
+
+    def make(user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user=user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def browser_client(client):
+    """A Django test client factory logged in through the session, as a browser would be."""
+    from django.test import Client
+
+    def make(user) -> Client:
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return make
