@@ -141,7 +141,7 @@ class Case(models.Model):
     address = models.CharField(_("地址"), max_length=200, blank=True)
     area = models.ForeignKey(Area, verbose_name=_("所属区域"), on_delete=models.PROTECT, related_name="cases")
     # Copies of the area's position, so scoping and grouping are single-column indexed filters.
-    area_path = models.CharField(max_length=255, editable=False)
+    area_path = models.CharField(max_length=255, editable=False, db_index=True)
     town = models.ForeignKey(Area, null=True, on_delete=models.PROTECT, related_name="+", editable=False)
     urgency = models.CharField(_("紧急程度"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
     source = models.CharField(_("来源"), max_length=16, choices=Source.choices, default=Source.GRID_WORKER)
@@ -220,12 +220,17 @@ class AssignmentStatus(models.TextChoices):
     HANDLED = "handled", _("已办结")
 
 
+ACTIVE_ASSIGNMENT_STATUSES = [AssignmentStatus.PENDING, AssignmentStatus.SIGNED]
+
+
 class ReturnReason(models.TextChoices):
     NOT_OUR_DUTY = "not_our_duty", _("非本部门职责")
     WRONG_AREA = "wrong_area", _("不属本辖区")
     INSUFFICIENT_INFO = "insufficient_info", _("信息不全")
     DUPLICATE = "duplicate", _("重复派单")
     OTHER = "other", _("其他")
+    # Not a return by the department: the lead returned the case, so the whole dispatch was withdrawn.
+    WITHDRAWN = "withdrawn", _("随主办退单撤回")
 
 
 class Assignment(models.Model):
@@ -263,13 +268,14 @@ class Assignment(models.Model):
             ),
         ]
         constraints = [
+            # "Active" means still owing work: pending sign-in, or signed and working.
             models.UniqueConstraint(
                 fields=["case", "department"],
-                condition=~Q(status="returned"),
+                condition=Q(status__in=["pending", "signed"]),
                 name="assignment_one_active_per_department",
             ),
             models.UniqueConstraint(
-                fields=["case"], condition=Q(role="lead") & ~Q(status="returned"), name="assignment_one_active_lead"
+                fields=["case"], condition=Q(role="lead", status__in=["pending", "signed"]), name="assignment_one_active_lead"
             ),
         ]
 
@@ -278,7 +284,8 @@ class Assignment(models.Model):
 
     @property
     def active(self) -> bool:
-        return self.status != AssignmentStatus.RETURNED
+        """Still owes work: waiting to sign in, or signed and working."""
+        return self.status in ACTIVE_ASSIGNMENT_STATUSES
 
 
 class ExtensionStatus(models.TextChoices):

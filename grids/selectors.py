@@ -33,6 +33,10 @@ class Grant:
     area: Area | None
     department: Department | None
 
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
 
 @dataclass
 class Scope:

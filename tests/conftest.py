@@ -103,3 +103,37 @@ def browser_client(client):
         return c
 
     return make
+
+
+@pytest.fixture
+def categories(world):
+    """Two categories: road damage (urban management) and public security (police)."""
+    from disputes.models import Category
+
+    road = Category.objects.create(
+        code="road_damage", name="道路破损", sign_hours_normal=7, sign_hours_urgent=2, sign_hours_emergency=1,
+        handle_days_normal=5, handle_days_urgent=3, handle_days_emergency=1,
+    )
+    road.usual_department_kinds.add(world.kinds.urban)
+    security = Category.objects.create(code="public_security", name="治安问题", kind="incident")
+    security.usual_department_kinds.add(world.kinds.police)
+    return SimpleNamespace(road=road, security=security)
+
+
+@pytest.fixture
+def report(world, categories):
+    """report(by=..., micro=...) files a case with a pin at a micro-grid's centroid."""
+    from disputes.services import case_create
+
+    def make(by=None, micro=None, category=None, **extra):
+        micro = micro or world.t.micro_grids[0]
+        return case_create(
+            by=by or world.grid_a,
+            category=category or categories.road,
+            description=extra.pop("description", "路面塌陷约两平方米"),
+            lat=micro.centroid_lat,
+            lng=micro.centroid_lng,
+            **extra,
+        )
+
+    return make

@@ -1,4 +1,4 @@
-"""Environment for the test run, set before Django reads its settings."""
+"""Environment for the test run, set before Django reads its settings (loaded with `-p`)."""
 
 import os
 

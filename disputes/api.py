@@ -1,0 +1,159 @@
+"""Cases, case actions and categories under /api/v1/ (names fixed by the API contract)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from grids.api_base import Conflict
+from grids.selectors import areas_visible_to
+
+from . import selectors, services
+from .actions import perform_action
+from .models import Category
+from .serializers import CaseCreateSerializer, CaseDetailSerializer, CaseListSerializer, CategorySerializer
+from .workflow import ACTION_NAMES, ActionConflict, ActionNotAllowed
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = CategorySerializer
+    pagination_class = None
+    queryset = Category.objects.filter(active=True).prefetch_related("usual_department_kinds")
+
+
+class CaseFilterSerializer(serializers.Serializer):
+    status = serializers.CharField(required=False)
+    area = serializers.IntegerField(required=False)
+    category = serializers.CharField(required=False)
+    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+    q = serializers.CharField(required=False, allow_blank=True)
+
+
+def parse_case_filters(user, params) -> dict:
+    """Validate list filters; unknown area/category → 400 with field errors, not an empty 200."""
+    f = CaseFilterSerializer(data=params)
+    f.is_valid(raise_exception=True)
+    data = dict(f.validated_data)
+    errors = {}
+    if "area" in data:
+        data["area"] = areas_visible_to(user).filter(pk=data["area"]).first()
+        if data["area"] is None:
+            errors["area"] = [_("区域不存在或不在您的范围内")]
+    if "category" in data:
+        value = data["category"]
+        data["category"] = (
+            Category.objects.filter(pk=int(value)).first() if value.isdigit() else Category.objects.filter(code=value).first()
+        )
+        if data["category"] is None:
+            errors["category"] = [_("未知分类")]
+    if errors:
+        raise serializers.ValidationError(errors)
+    return data
+
+
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.case_list_queryset(self.request.user)
+        return selectors.case_detail_queryset(self.request.user)
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return CaseListSerializer
+        if self.action == "create":
+            return CaseCreateSerializer
+        return CaseDetailSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, description="one status or several, comma-separated"),
+            OpenApiParameter("area", OpenApiTypes.INT, description="cases in this area's subtree"),
+            OpenApiParameter("category", OpenApiTypes.STR, description="category code or id"),
+            OpenApiParameter("overdue", OpenApiTypes.BOOL),
+            OpenApiParameter("q", OpenApiTypes.STR, description="number prefix or text"),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        filters = parse_case_filters(request.user, request.query_params)
+        qs = selectors.filter_cases(self.get_queryset(), **filters)
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=CaseCreateSerializer, responses={201: CaseDetailSerializer})
+    def create(self, request, *args, **kwargs):
+        body = CaseCreateSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        files = data.pop("photos", []) or request.FILES.getlist("photos")
+        try:
+            case = services.case_create(by=request.user, files=files, **data)
+        except ActionNotAllowed as exc:
+            raise PermissionDenied(str(exc)) from exc
+        case = selectors.case_detail_queryset(request.user).get(pk=case.pk)
+        return Response(CaseDetailSerializer(case, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={200: CaseDetailSerializer},
+        parameters=[OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.PATH, enum=ACTION_NAMES)],
+    )
+    @action(detail=True, methods=["post"], url_path=r"actions/(?P<name>[a-z_]+)")
+    def actions(self, request, pk=None, name=None):
+        """Take one workflow action (accept, dispatch, sign, return, handle, …) on the case."""
+        if name not in ACTION_NAMES:
+            raise Http404
+        case = get_object_or_404(selectors.case_detail_queryset(request.user), pk=pk)
+        try:
+            with transaction.atomic():
+                perform_action(user=request.user, case=case, action=name, data=request.data)
+        except ActionNotAllowed as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except ActionConflict as exc:
+            raise Conflict(str(exc)) from exc
+        case = selectors.case_detail_queryset(request.user).filter(pk=pk).first()
+        if case is None:
+            # A department that returned the case no longer sees it: confirm without its details.
+            return Response({"id": int(pk), "detail": _("已退单,您的部门不再可见此事项")})
+        return Response(CaseDetailSerializer(case, context={"request": request}).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("category", OpenApiTypes.STR, required=True),
+            OpenApiParameter("lat", OpenApiTypes.FLOAT, required=True),
+            OpenApiParameter("lng", OpenApiTypes.FLOAT, required=True),
+        ],
+        responses={200: CaseListSerializer(many=True)},
+    )
+    @action(detail=False, methods=["get"])
+    def duplicates(self, request):
+        """Possible duplicates for the intake form: same category, about 100 m, last 7 days."""
+        params = DuplicateQuery(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        category = params.validated_data["category"]
+        found = Category.objects.filter(pk=int(category) if category.isdigit() else None).first() or (
+            Category.objects.filter(code=category).first()
+        )
+        if found is None:
+            raise serializers.ValidationError({"category": [_("未知分类")]})
+        qs = selectors.possible_duplicates(
+            request.user, category_id=found.pk, lat=params.validated_data["lat"], lng=params.validated_data["lng"]
+        )
+        return Response(CaseListSerializer(qs, many=True, context={"request": request}).data)
+
+
+class DuplicateQuery(serializers.Serializer):
+    category = serializers.CharField()
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lng = serializers.FloatField(min_value=-180, max_value=180)
+

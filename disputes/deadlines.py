@@ -1,0 +1,35 @@
+"""Time limits of a case, in working time on the official Chinese calendar."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .models import Category
+from .worktime import WorkingCalendar
+
+
+def for_dispatch(category: Category, urgency: str, start: datetime) -> tuple[datetime, datetime]:
+    """(sign_deadline, handle_deadline) for a dispatch at `start`: the sign-in limit is in working
+    hours, the handling limit in working days, both counted from the dispatch."""
+    calendar = WorkingCalendar()
+    return (
+        calendar.add_working_hours(start, category.sign_hours(urgency)),
+        calendar.add_working_days(start, category.handle_days(urgency)),
+    )
+
+
+def extend(deadline: datetime, days: int) -> datetime:
+    """An approved 延期 moves the handling deadline by working days."""
+    return WorkingCalendar().add_working_days(deadline, days)
+
+
+def clock(start: datetime | None, deadline: datetime | None, now: datetime, calendar: WorkingCalendar) -> str:
+    """green, yellow (80 % of the limit in working time has passed) or red (lapsed); "" without a clock."""
+    if start is None or deadline is None:
+        return ""
+    if now >= deadline:
+        return "red"
+    total = calendar.working_hours_between(start, deadline)
+    if total > 0 and calendar.working_hours_between(start, now) >= 0.8 * total:
+        return "yellow"
+    return "green"

@@ -1,0 +1,159 @@
+"""What cases a user may see. The one place that decides; every view and the API use it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from math import cos, radians
+
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from grids.models import User
+from grids.selectors import get_scope
+
+from .models import (
+    ACTIVE_ASSIGNMENT_STATUSES,
+    Assignment,
+    AssignmentStatus,
+    Case,
+    CaseEvent,
+    CaseGroupObjectPermission,
+    ExtensionRequest,
+    ExtensionStatus,
+    Status,
+)
+
+
+@lru_cache(maxsize=1)
+def _view_case_permission_id() -> int:
+    return Permission.objects.get(content_type__app_label="disputes", codename="view_case").pk
+
+
+def department_case_ids(group_ids: list[int]) -> QuerySet:
+    """Cases on which these department groups hold the view permission granted at dispatch."""
+    return CaseGroupObjectPermission.objects.filter(
+        group_id__in=group_ids, permission_id=_view_case_permission_id()
+    ).values("content_object_id")
+
+
+def cases_visible_to(user: User) -> QuerySet[Case]:
+    """Area roles see their subtree; department staff see what was dispatched to their department
+    (django-guardian object permissions); everyone sees what they reported; admins see all."""
+    scope = get_scope(user)
+    qs = Case.objects.all()
+    if scope.is_admin:
+        return qs
+    q = Q(reporter_id=user.pk)
+    if scope.area_paths():
+        q |= scope.path_q("area_path")
+    group_ids = [d.group_id for d in scope.departments() if d.group_id]
+    if group_ids:
+        q |= Q(pk__in=department_case_ids(group_ids))
+    return qs.filter(q)
+
+
+def case_list_queryset(user: User) -> QuerySet[Case]:
+    """Visible cases with what a list row shows, in a constant number of queries."""
+    return cases_visible_to(user).select_related("category", "area", "center", "reporter").prefetch_related(
+        Prefetch(
+            "assignments",
+            queryset=Assignment.objects.filter(status__in=ACTIVE_ASSIGNMENT_STATUSES).select_related("department"),
+            to_attr="active_assignments",
+        )
+    )
+
+
+def case_detail_queryset(user: User) -> QuerySet[Case]:
+    """Visible cases with everything the case page needs (assignments, timeline, attachments, extensions)."""
+    return cases_visible_to(user).select_related(
+        "category", "area", "center", "town", "reporter", "merged_into"
+    ).prefetch_related(
+        Prefetch("assignments", queryset=Assignment.objects.select_related("department").order_by("role", "id")),
+        Prefetch("events", queryset=CaseEvent.objects.select_related("actor").order_by("created_at", "id")),
+        "attachments",
+        Prefetch("extensions", queryset=ExtensionRequest.objects.order_by("requested_at")),
+    )
+
+
+def filter_cases(
+    qs: QuerySet[Case],
+    *,
+    status: str | None = None,
+    area=None,
+    category=None,
+    overdue: bool | None = None,
+    q: str | None = None,
+) -> QuerySet[Case]:
+    """The filters the queue, the list page and the API share."""
+    if status:
+        qs = qs.filter(status__in=status.split(","))
+    if area is not None:
+        qs = qs.filter(area_path__startswith=area.path)
+    if category is not None:
+        qs = qs.filter(category=category)
+    if overdue is not None:
+        qs = qs.filter(overdue=overdue)
+    if q:
+        q = q.strip()
+        qs = qs.filter(Q(number__startswith=q) | Q(title__icontains=q) | Q(description__icontains=q) | Q(address__icontains=q))
+    return qs
+
+
+# Queue tabs. Each is a filter on top of the visible cases.
+CENTER_TABS = ["new", "returned", "extensions", "due_soon", "overdue", "all"]
+DEPARTMENT_TABS = ["to_sign", "in_progress", "overdue", "done"]
+REPORTER_TABS = ["mine", "area"]
+
+
+def center_tab(qs: QuerySet[Case], tab: str, *, center_ids: list[int]) -> QuerySet[Case]:
+    qs = qs.filter(center_id__in=center_ids)
+    now = timezone.now()
+    if tab == "new":
+        return qs.filter(status=Status.REPORTED)
+    if tab == "returned":
+        return qs.filter(status=Status.ACCEPTED, return_count__gt=0)
+    if tab == "extensions":
+        return qs.filter(extensions__status=ExtensionStatus.PENDING)
+    if tab == "due_soon":
+        return qs.filter(next_deadline_at__gte=now, next_deadline_at__lt=now + timedelta(hours=24))
+    if tab == "overdue":
+        return qs.filter(overdue=True).exclude(status__in=[Status.CLOSED, Status.REJECTED, Status.MERGED])
+    return qs
+
+
+def department_tab(qs: QuerySet[Case], tab: str, *, department_ids: list[int]) -> QuerySet[Case]:
+    mine = Assignment.objects.filter(department_id__in=department_ids)
+    if tab == "to_sign":
+        return qs.filter(pk__in=mine.filter(status=AssignmentStatus.PENDING).values("case_id"))
+    if tab == "in_progress":
+        return qs.filter(pk__in=mine.filter(status=AssignmentStatus.SIGNED).values("case_id"))
+    if tab == "overdue":
+        return qs.filter(pk__in=mine.filter(overdue=True, status__in=ACTIVE_ASSIGNMENT_STATUSES).values("case_id"))
+    return qs.filter(
+        pk__in=mine.filter(status__in=[AssignmentStatus.REPORTED, AssignmentStatus.HANDLED]).values("case_id")
+    )
+
+
+def possible_duplicates(
+    user: User, *, category_id: int, lat: float, lng: float, exclude_id: int | None = None
+) -> QuerySet[Case]:
+    """Cases of the same category within about DUPLICATE_RADIUS_M metres in the last DUPLICATE_DAYS days.
+
+    A bounding box on lat/lng is enough at this scale (the index is category + created_at)."""
+    radius = settings.DUPLICATE_RADIUS_M
+    dlat = radius / 111_320
+    dlng = radius / (111_320 * max(cos(radians(lat)), 0.01))
+    since = timezone.now() - timedelta(days=settings.DUPLICATE_DAYS)
+    qs = cases_visible_to(user).filter(
+        category_id=category_id,
+        created_at__gte=since,
+        lat__range=(lat - dlat, lat + dlat),
+        lng__range=(lng - dlng, lng + dlng),
+    )
+    qs = qs.exclude(status__in=[Status.REJECTED, Status.MERGED])
+    if exclude_id:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.select_related("category", "area").order_by("-created_at")[:10]

@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from .deadlines import clock
+from .models import Assignment, Attachment, Case, CaseEvent, Category, ExtensionRequest, Kind, Urgency
+from .worktime import WorkingCalendar
+from .workflow import available_actions
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    default_time_limits = serializers.SerializerMethodField()
+    usual_department_kinds = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+
+    class Meta:
+        model = Category
+        fields = ["id", "code", "name", "kind", "usual_department_kinds", "default_time_limits"]
+
+    @extend_schema_field(serializers.DictField())
+    def get_default_time_limits(self, obj: Category) -> dict:
+        return {
+            u: {"sign_hours": obj.sign_hours(u), "handle_days": obj.handle_days(u)} for u in Urgency.values
+        }
+
+
+class AreaRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    level = serializers.CharField()
+
+
+class _ClockMixin:
+    def _clock(self, start, deadline) -> str:
+        ctx = self.context
+        if "calendar" not in ctx:
+            ctx["calendar"] = WorkingCalendar()
+            ctx["now"] = timezone.now()
+        return clock(start, deadline, ctx["now"], ctx["calendar"])
+
+
+class AssignmentSerializer(_ClockMixin, serializers.ModelSerializer):
+    department = serializers.SerializerMethodField()
+    sign_clock = serializers.SerializerMethodField()
+    handle_clock = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id", "department", "role", "status", "dispatched_at", "sign_deadline", "handle_deadline", "signed_at",
+            "finished_at", "return_reason_code", "return_reason", "result", "overdue", "sign_clock", "handle_clock",
+        ]
+
+    @extend_schema_field(serializers.DictField())
+    def get_department(self, obj: Assignment) -> dict:
+        return {"id": obj.department_id, "code": obj.department.code, "name": obj.department.name}
+
+    def get_sign_clock(self, obj: Assignment) -> str:
+        if obj.status != "pending":
+            return ""
+        return self._clock(obj.dispatched_at, obj.sign_deadline)
+
+    def get_handle_clock(self, obj: Assignment) -> str:
+        if obj.status != "signed" or obj.role != "lead":
+            return ""
+        return self._clock(obj.dispatched_at, obj.handle_deadline)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CaseEvent
+        fields = ["id", "action", "actor", "from_status", "to_status", "comment", "data", "created_at"]
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_actor(self, obj: CaseEvent) -> dict | None:
+        if obj.actor is None:
+            return None
+        return {"id": obj.actor_id, "username": obj.actor.username, "name": obj.actor.get_full_name()}
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "original_name", "content_type", "size", "url", "created_at"]
+
+    def get_url(self, obj: Attachment) -> str:
+        from django.urls import reverse
+
+        url = reverse("attachment", args=[obj.token])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class ExtensionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ExtensionRequest
+        fields = ["id", "days", "reason", "status", "requested_at", "decided_at", "comment"]
+
+
+class CaseListSerializer(_ClockMixin, serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    area = AreaRefSerializer(read_only=True)
+    center = AreaRefSerializer(read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    clock = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id", "number", "kind", "category", "category_name", "title", "status", "status_display", "urgency",
+            "source", "area", "center", "address", "lat", "lng", "overdue", "sign_deadline", "handle_deadline",
+            "next_deadline_at", "created_at", "clock",
+        ]
+
+    def get_clock(self, obj: Case) -> str:
+        if obj.overdue:
+            return "red"
+        if obj.next_deadline_at is None or obj.dispatched_at is None:
+            return ""
+        return self._clock(obj.dispatched_at, obj.next_deadline_at)
+
+
+class CaseDetailSerializer(CaseListSerializer):
+    reporter = serializers.SerializerMethodField()
+    assignments = AssignmentSerializer(many=True, read_only=True)
+    timeline = EventSerializer(source="events", many=True, read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+    extensions = ExtensionSerializer(many=True, read_only=True)
+    deadlines = serializers.SerializerMethodField()
+    available_actions = serializers.SerializerMethodField()
+    merged_into = serializers.SerializerMethodField()
+
+    class Meta(CaseListSerializer.Meta):
+        fields = CaseListSerializer.Meta.fields + [
+            "description", "involved_people", "reporter", "satisfaction", "return_count", "dispatched_at",
+            "handled_at", "closed_at", "merged_into", "assignments", "deadlines", "timeline", "attachments",
+            "extensions", "available_actions",
+        ]
+
+    @extend_schema_field(serializers.DictField())
+    def get_reporter(self, obj: Case) -> dict:
+        return {"id": obj.reporter_id, "username": obj.reporter.username, "name": obj.reporter.get_full_name()}
+
+    @extend_schema_field(serializers.DictField())
+    def get_deadlines(self, obj: Case) -> dict:
+        return {"sign": obj.sign_deadline, "handle": obj.handle_deadline, "next": obj.next_deadline_at}
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_available_actions(self, obj: Case) -> list[str]:
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return [t.action for t in available_actions(request.user, obj)]
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_merged_into(self, obj: Case) -> dict | None:
+        if obj.merged_into_id is None:
+            return None
+        return {"id": obj.merged_into_id, "number": obj.merged_into.number}
+
+
+class CaseCreateSerializer(serializers.Serializer):
+    """The intake body: category by code or id, a pin (lat/lng) or an area, photos as multipart."""
+
+    category = serializers.CharField()
+    description = serializers.CharField()
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
+    lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    lng = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
+    area = serializers.IntegerField(required=False, allow_null=True)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
+    address = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    involved_people = serializers.CharField(required=False, allow_blank=True, default="")
+    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+    def validate_category(self, value: str) -> Category:
+        qs = Category.objects.filter(active=True)
+        found = qs.filter(pk=int(value)).first() if value.isdigit() else qs.filter(code=value).first()
+        if found is None:
+            raise serializers.ValidationError(_("未知分类"))
+        return found
+
+    def validate_area(self, value):
+        if value is None:
+            return None
+        from grids.selectors import areas_visible_to
+
+        area = areas_visible_to(self.context["request"].user).filter(pk=value).first()
+        if area is None:
+            raise serializers.ValidationError(_("区域不存在或不在您的范围内"))
+        return area

@@ -1,0 +1,747 @@
+"""Case actions. One function per domain action, shared by the HTML views and the API.
+
+Each action runs in one transaction on a row-locked case, re-checks the transition table on the
+locked row (so a double click or two dispatchers at once give one transition), applies the table's
+target state and writes exactly one timeline event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from secrets import token_hex
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from grids.geo import locate_id
+from grids.models import Area, Department, Level, Role, User
+from grids.selectors import areas_visible_to, get_scope
+
+from . import deadlines
+from .models import (
+    ACTIVE_ASSIGNMENT_STATUSES,
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseNumberSequence,
+    Category,
+    ExtensionRequest,
+    ExtensionStatus,
+    Kind,
+    ReturnReason,
+    Satisfaction,
+    Source,
+    Status,
+    Urgency,
+)
+from .uploads import validate_uploads
+from .workflow import TRANSITIONS, ActionNotAllowed, authorize
+
+REPORTER_ROLES = {Role.GRID_WORKER, Role.GRID_CHIEF, Role.CENTER_STAFF}
+CASE_PERMISSIONS = ("view_case", "act_on_case")
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers shared by the actions
+
+
+def _next_number(now: datetime) -> str:
+    """Date plus a per-day sequence, e.g. 20261121-0042. The counter row is locked by the UPDATE
+    until the transaction commits, so numbers are unique and never reused."""
+    day = timezone.localdate(now)
+    for _attempt in range(3):
+        if CaseNumberSequence.objects.filter(day=day).update(last=F("last") + 1):
+            break
+        try:
+            with transaction.atomic():
+                CaseNumberSequence.objects.create(day=day, last=1)
+            break
+        except IntegrityError:
+            continue
+    last = CaseNumberSequence.objects.get(day=day).last
+    return f"{day:%Y%m%d}-{last:04d}"
+
+
+def _event(
+    case: Case,
+    *,
+    by: User | None,
+    action: str,
+    from_status: str,
+    comment: str = "",
+    data: dict | None = None,
+    at: datetime | None = None,
+) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case,
+        actor=by,
+        action=action,
+        from_status=from_status,
+        to_status=case.status,
+        comment=comment,
+        data=data or {},
+        created_at=at or timezone.now(),
+    )
+
+
+def _lock(case: Case) -> Case:
+    """Re-read the case under a row lock, with what the transition table's guards look at."""
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("center", "category", "area")
+        .prefetch_related("assignments__department", "extensions")
+        .get(pk=case.pk)
+    )
+
+
+def _begin(case: Case, by: User, action: str) -> tuple[Case, Assignment | None, str]:
+    locked = _lock(case)
+    assignment = authorize(by, locked, action)
+    return locked, assignment, locked.status
+
+
+def _apply_target(case: Case, action: str) -> None:
+    target = TRANSITIONS[action].target
+    if target is not None:
+        case.status = target
+
+
+def _save(case: Case, *fields: str) -> None:
+    case.updated_at = timezone.now()
+    case.save(update_fields=[*fields, "updated_at"])
+
+
+def refresh_clocks(case: Case) -> None:
+    """Recompute the case's next deadline from its active assignments.
+
+    A pending assignment runs its sign-in clock; a signed lead runs the handling clock. Signing in,
+    or finishing, stops the clock concerned. The sweep finds due work through `next_deadline_at`.
+    """
+    active = list(case.assignments.filter(status__in=ACTIVE_ASSIGNMENT_STATUSES))
+    for a in active:
+        nxt = a.sign_deadline if a.status == AssignmentStatus.PENDING else a.handle_deadline
+        if a.next_deadline_at != nxt:
+            a.next_deadline_at = nxt
+            a.save(update_fields=["next_deadline_at"])
+    Assignment.objects.filter(case=case).exclude(status__in=ACTIVE_ASSIGNMENT_STATUSES).exclude(
+        next_deadline_at=None
+    ).update(next_deadline_at=None)
+    clocks = [a.next_deadline_at for a in active if a.next_deadline_at]
+    case.next_deadline_at = min(clocks) if clocks else None
+    lead = next((a for a in active if a.role == AssignmentRole.LEAD), None)
+    if lead is not None:
+        case.sign_deadline = lead.sign_deadline
+        case.handle_deadline = lead.handle_deadline
+    case.save(update_fields=["next_deadline_at", "sign_deadline", "handle_deadline"])
+
+
+def _sync_department_access(case: Case) -> None:
+    """Departments with an assignment that was not returned keep object permissions on the case;
+    a department whose every assignment was returned loses them."""
+    keep, drop = set(), set()
+    for a in case.assignments.select_related("department__group"):
+        if a.status == AssignmentStatus.RETURNED:
+            drop.add(a.department)
+        else:
+            keep.add(a.department)
+    for department in keep:
+        for perm in CASE_PERMISSIONS:
+            assign_perm(f"disputes.{perm}", department.group, case)
+    for department in drop - keep:
+        for perm in CASE_PERMISSIONS:
+            remove_perm(f"disputes.{perm}", department.group, case)
+
+
+def _town_of(area: Area) -> Area | None:
+    if area.level == Level.TOWN:
+        return area
+    if area.level == Level.DISTRICT:
+        return None
+    codes = area.ancestor_codes
+    return Area.objects.filter(code__in=codes, level=Level.TOWN).first()
+
+
+def _district_of(area: Area) -> Area:
+    if area.level == Level.DISTRICT:
+        return area
+    return Area.objects.get(code=area.ancestor_codes[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Intake
+
+
+def _reporter_source(by: User) -> str:
+    scope = get_scope(by)
+    if scope.has_role(Role.GRID_WORKER, Role.GRID_CHIEF):
+        return Source.GRID_WORKER
+    return Source.HOTLINE
+
+
+@transaction.atomic
+def case_create(
+    *,
+    by: User,
+    category: Category,
+    description: str,
+    urgency: str = Urgency.NORMAL,
+    lat: float | None = None,
+    lng: float | None = None,
+    area: Area | None = None,
+    title: str = "",
+    address: str = "",
+    kind: str | None = None,
+    source: str | None = None,
+    involved_people: str = "",
+    files: Sequence = (),
+) -> Case:
+    """上报: a grid worker (or a hotline operator at a center) reports a case.
+
+    A map pin routes it to the micro-grid containing the point; without a pin the reporter picks
+    an area. The case goes to the town center over that area.
+    """
+    scope = get_scope(by)
+    if not (scope.is_admin or scope.has_role(*REPORTER_ROLES)):
+        raise ActionNotAllowed(_("您的角色不能上报事项"))
+    errors: dict[str, list[str]] = {}
+    if not description or not description.strip():
+        errors.setdefault("description", []).append(_("请填写事项描述"))
+    if urgency not in Urgency.values:
+        errors.setdefault("urgency", []).append(_("紧急程度无效"))
+    if not category.active:
+        errors.setdefault("category", []).append(_("该分类已停用"))
+    if (lat is None) != (lng is None):
+        errors.setdefault("lat" if lat is None else "lng", []).append(_("经纬度需同时填写"))
+    if lat is not None and lng is not None:
+        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+            errors.setdefault("lat", []).append(_("坐标超出范围"))
+        else:
+            routed_id = locate_id(lat, lng)
+            if routed_id is None:
+                errors.setdefault("lat", []).append(_("该位置不在本区任何网格内"))
+            else:
+                area = Area.objects.get(pk=routed_id)
+    elif area is None:
+        errors.setdefault("area", []).append(_("请在地图上标注位置,或选择所属区域"))
+    elif not areas_visible_to(by).filter(pk=area.pk).exists():
+        errors.setdefault("area", []).append(_("您不能向该区域上报事项"))
+    validated = []
+    try:
+        validated = validate_uploads(list(files))
+    except ValidationError as exc:
+        errors.setdefault("photos", []).extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+
+    now = timezone.now()
+    town = _town_of(area)
+    case = Case.objects.create(
+        number=_next_number(now),
+        kind=kind or category.kind,
+        category=category,
+        title=title.strip(),
+        description=description.strip(),
+        lat=lat,
+        lng=lng,
+        address=address.strip(),
+        area=area,
+        area_path=area.path,
+        town=town,
+        urgency=urgency,
+        source=source or _reporter_source(by),
+        reporter=by,
+        involved_people=involved_people.strip(),
+        center=town or _district_of(area),
+        created_at=now,
+        updated_at=now,
+    )
+    for f, info in zip(files, validated, strict=True):
+        token = token_hex(16)
+        attachment = Attachment(
+            case=case,
+            token=token,
+            original_name=getattr(f, "name", "upload")[:200],
+            content_type=info.content_type,
+            extension=info.extension,
+            size=info.size,
+            uploaded_by=by,
+        )
+        attachment.file.save(f"{token}.{info.extension}", f, save=False)
+        attachment.save()
+    _event(
+        case,
+        by=by,
+        action="report",
+        from_status="",
+        data={"area": area.pk, "lat": lat, "lng": lng, "attachments": len(validated)},
+        at=now,
+    )
+    return case
+
+
+# ---------------------------------------------------------------------------------------------
+# Center: accept, reject, merge, dispatch, extensions, verify, rework, feedback, reopen, close, escalate
+
+
+@transaction.atomic
+def case_accept(*, case: Case, by: User, comment: str = "") -> Case:
+    """受理: the center takes the case on."""
+    case, _a, before = _begin(case, by, "accept")
+    _apply_target(case, "accept")
+    _save(case, "status")
+    _event(case, by=by, action="accept", from_status=before, comment=comment)
+    return case
+
+
+@transaction.atomic
+def case_reject(*, case: Case, by: User, reason: str) -> Case:
+    """不予受理: the center declines the case, with a reason."""
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": [_("请填写不予受理的理由")]})
+    case, _a, before = _begin(case, by, "reject")
+    _apply_target(case, "reject")
+    case.closed_at = timezone.now()
+    _save(case, "status", "closed_at")
+    _event(case, by=by, action="reject", from_status=before, comment=reason.strip())
+    return case
+
+
+@transaction.atomic
+def case_merge(*, case: Case, by: User, into: Case) -> Case:
+    """Merge a duplicate report into the case it repeats."""
+    case, _a, before = _begin(case, by, "merge")
+    if into.pk == case.pk:
+        raise ValidationError({"into": [_("不能合并到自身")]})
+    if into.status in (Status.MERGED, Status.REJECTED):
+        raise ValidationError({"into": [_("目标事项已合并或不予受理")]})
+    _apply_target(case, "merge")
+    case.merged_into = into
+    case.closed_at = timezone.now()
+    _save(case, "status", "merged_into", "closed_at")
+    _event(case, by=by, action="merge", from_status=before, data={"into": into.pk, "into_number": into.number})
+    return case
+
+
+def _check_departments(case: Case, lead: Department | None, co: Sequence[Department]) -> None:
+    errors: dict[str, list[str]] = {}
+    if lead is None:
+        errors["lead_department"] = [_("请选择主办部门")]
+    elif not case.area_path.startswith(lead.area.path):
+        errors["lead_department"] = [_("%(name)s 不服务于该事项所在区域") % {"name": lead.name}]
+    bad = [d.name for d in co if not case.area_path.startswith(d.area.path)]
+    if bad:
+        errors["co_departments"] = [_("%(names)s 不服务于该事项所在区域") % {"names": "、".join(bad)}]
+    if lead is not None and any(d.pk == lead.pk for d in co):
+        errors.setdefault("co_departments", []).append(_("主办部门不能同时是协办部门"))
+    if len({d.pk for d in co}) != len(co):
+        errors.setdefault("co_departments", []).append(_("协办部门重复"))
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def case_dispatch(
+    *, case: Case, by: User, lead_department: Department | None, co_departments: Sequence[Department] = (), comment: str = ""
+) -> Case:
+    """吹哨: the center dispatches the case to a lead department and optional co-departments.
+
+    Each assignment starts its sign-in clock; the departments' staff get object permissions.
+    """
+    case, _a, before = _begin(case, by, "dispatch")
+    co_departments = list(co_departments)
+    _check_departments(case, lead_department, co_departments)
+    now = timezone.now()
+    sign_deadline, handle_deadline = deadlines.for_dispatch(case.category, case.urgency, now)
+    for department, role in [(lead_department, AssignmentRole.LEAD)] + [(d, AssignmentRole.CO) for d in co_departments]:
+        Assignment.objects.create(
+            case=case,
+            department=department,
+            role=role,
+            dispatched_at=now,
+            sign_deadline=sign_deadline,
+            handle_deadline=handle_deadline,
+        )
+    _apply_target(case, "dispatch")
+    case.dispatched_at = now
+    case.overdue = False
+    _save(case, "status", "dispatched_at", "overdue")
+    refresh_clocks(case)
+    _sync_department_access(case)
+    _event(
+        case,
+        by=by,
+        action="dispatch",
+        from_status=before,
+        comment=comment,
+        data={
+            "lead_department": lead_department.pk,
+            "lead_department_name": lead_department.name,
+            "co_departments": [d.pk for d in co_departments],
+            "co_department_names": [d.name for d in co_departments],
+            "sign_deadline": sign_deadline.isoformat(),
+            "handle_deadline": handle_deadline.isoformat(),
+        },
+    )
+    return case
+
+
+@transaction.atomic
+def case_approve_extension(*, case: Case, by: User, comment: str = "") -> Case:
+    """Approve the pending 延期 request: the handling deadline moves by the requested working days."""
+    case, _a, before = _begin(case, by, "approve_extension")
+    request = case.extensions.get(status=ExtensionStatus.PENDING)
+    assignment = request.assignment
+    new_deadline = deadlines.extend(assignment.handle_deadline, request.days)
+    assignment.handle_deadline = new_deadline
+    assignment.save(update_fields=["handle_deadline"])
+    request.status = ExtensionStatus.APPROVED
+    request.decided_by, request.decided_at, request.comment = by, timezone.now(), comment
+    request.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+    refresh_clocks(case)
+    _event(
+        case,
+        by=by,
+        action="approve_extension",
+        from_status=before,
+        comment=comment,
+        data={"days": request.days, "handle_deadline": new_deadline.isoformat()},
+    )
+    return case
+
+
+@transaction.atomic
+def case_refuse_extension(*, case: Case, by: User, comment: str = "") -> Case:
+    """Refuse the pending 延期 request; the deadline stays."""
+    case, _a, before = _begin(case, by, "refuse_extension")
+    request = case.extensions.get(status=ExtensionStatus.PENDING)
+    request.status = ExtensionStatus.REFUSED
+    request.decided_by, request.decided_at, request.comment = by, timezone.now(), comment
+    request.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+    _event(case, by=by, action="refuse_extension", from_status=before, comment=comment, data={"days": request.days})
+    return case
+
+
+@transaction.atomic
+def case_verify(*, case: Case, by: User, comment: str = "") -> Case:
+    """核查: the center or the grid worker checks on site that the work is done."""
+    case, _a, before = _begin(case, by, "verify")
+    _apply_target(case, "verify")
+    _save(case, "status")
+    _event(case, by=by, action="verify", from_status=before, comment=comment)
+    return case
+
+
+@transaction.atomic
+def case_rework(*, case: Case, by: User, reason: str) -> Case:
+    """返工: the work was not done; back to the lead department."""
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": [_("请填写返工理由")]})
+    case, _a, before = _begin(case, by, "rework")
+    lead = case.assignments.filter(role=AssignmentRole.LEAD, status=AssignmentStatus.HANDLED).order_by("-id").first()
+    if lead is not None:
+        lead.status, lead.finished_at = AssignmentStatus.SIGNED, None
+        lead.save(update_fields=["status", "finished_at"])
+    _apply_target(case, "rework")
+    case.handled_at = None
+    _save(case, "status", "handled_at")
+    refresh_clocks(case)
+    _event(case, by=by, action="rework", from_status=before, comment=reason.strip())
+    return case
+
+
+@transaction.atomic
+def case_feedback(*, case: Case, by: User, satisfaction: str, comment: str = "") -> Case:
+    """回访: the resident's satisfaction, as recorded by the center."""
+    if satisfaction not in Satisfaction.values:
+        raise ValidationError({"satisfaction": [_("请选择满意度")]})
+    case, _a, before = _begin(case, by, "feedback")
+    case.satisfaction = satisfaction
+    _save(case, "satisfaction")
+    _event(case, by=by, action="feedback", from_status=before, comment=comment, data={"satisfaction": satisfaction})
+    return case
+
+
+@transaction.atomic
+def case_reopen(*, case: Case, by: User, reason: str) -> Case:
+    """Dissatisfied feedback: the center reopens the case for a new dispatch."""
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": [_("请填写重新办理的理由")]})
+    case, _a, before = _begin(case, by, "reopen")
+    _apply_target(case, "reopen")
+    case.handled_at = None
+    _save(case, "status", "handled_at")
+    _event(case, by=by, action="reopen", from_status=before, comment=reason.strip())
+    return case
+
+
+@transaction.atomic
+def case_close(*, case: Case, by: User, comment: str = "") -> Case:
+    """结案: the case is closed and archived."""
+    case, _a, before = _begin(case, by, "close")
+    _apply_target(case, "close")
+    case.closed_at = timezone.now()
+    case.next_deadline_at = None
+    _save(case, "status", "closed_at", "next_deadline_at")
+    _event(case, by=by, action="close", from_status=before, comment=comment)
+    return case
+
+
+@transaction.atomic
+def case_escalate(*, case: Case, by: User | None, reason: str, automatic: bool = False) -> Case:
+    """上报: the town center hands the case to the district center, whose staff then act on it.
+
+    `by=None, automatic=True` is the deadline sweep escalating an overdue case.
+    """
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": [_("请填写上报理由")]})
+    if automatic:
+        case = _lock(case)
+        before = case.status
+        if case.center.level != Level.TOWN:
+            return case
+    else:
+        case, _a, before = _begin(case, by, "escalate")
+    district = _district_of(case.center)
+    previous = case.center
+    case.center = district
+    _save(case, "center")
+    _event(
+        case,
+        by=by,
+        action="escalate",
+        from_status=before,
+        comment=reason.strip(),
+        data={"from_center": previous.pk, "to_center": district.pk, "automatic": automatic},
+    )
+    return case
+
+
+# ---------------------------------------------------------------------------------------------
+# Grid worker
+
+
+@transaction.atomic
+def case_resolve_on_site(*, case: Case, by: User, result: str) -> Case:
+    """就地化解: 小事不出网格 — the grid worker settles a small matter at once; it still gets feedback."""
+    if not result or not result.strip():
+        raise ValidationError({"result": [_("请填写化解情况")]})
+    case, _a, before = _begin(case, by, "resolve_on_site")
+    _apply_target(case, "resolve_on_site")
+    case.handled_at = timezone.now()
+    _save(case, "status", "handled_at")
+    _event(case, by=by, action="resolve_on_site", from_status=before, comment=result.strip())
+    return case
+
+
+# ---------------------------------------------------------------------------------------------
+# Departments: sign, return, progress, request an extension, report, handle
+
+
+@transaction.atomic
+def case_sign(*, case: Case, by: User) -> Case:
+    """签收/报到: the department reports in. When the lead signs, the case is in progress."""
+    case, assignment, before = _begin(case, by, "sign")
+    now = timezone.now()
+    assignment.status, assignment.signed_at = AssignmentStatus.SIGNED, now
+    assignment.save(update_fields=["status", "signed_at"])
+    if assignment.role == AssignmentRole.LEAD and case.status == Status.DISPATCHED:
+        case.status = Status.IN_PROGRESS
+        _save(case, "status")
+    refresh_clocks(case)
+    _event(
+        case,
+        by=by,
+        action="sign",
+        from_status=before,
+        data={"department": assignment.department_id, "department_name": assignment.department.name, "role": assignment.role},
+    )
+    return case
+
+
+@transaction.atomic
+def case_return(*, case: Case, by: User, reason_code: str, reason: str) -> Case:
+    """退单: the department hands the case back, with a reason.
+
+    The lead's return sends the case back to the center (accepted) and withdraws the
+    co-departments still working; a co-department's return ends only its own assignment.
+    """
+    errors = {}
+    if reason_code not in ReturnReason.values or reason_code == ReturnReason.WITHDRAWN:
+        errors["reason_code"] = [_("请选择退单原因")]
+    if not reason or not reason.strip():
+        errors["reason"] = [_("请填写退单说明")]
+    if errors:
+        raise ValidationError(errors)
+    case, assignment, before = _begin(case, by, "return")
+    now = timezone.now()
+    assignment.status, assignment.finished_at = AssignmentStatus.RETURNED, now
+    assignment.return_reason_code, assignment.return_reason = reason_code, reason.strip()
+    assignment.save(update_fields=["status", "finished_at", "return_reason_code", "return_reason"])
+    if assignment.role == AssignmentRole.LEAD:
+        case.assignments.filter(status__in=ACTIVE_ASSIGNMENT_STATUSES).update(
+            status=AssignmentStatus.RETURNED, finished_at=now, return_reason_code=ReturnReason.WITHDRAWN
+        )
+        case.status = Status.ACCEPTED
+        case.extensions.filter(status=ExtensionStatus.PENDING).update(
+            status=ExtensionStatus.REFUSED, decided_at=now, comment=_("主办部门已退单")
+        )
+    case.return_count += 1
+    _save(case, "status", "return_count")
+    refresh_clocks(case)
+    _sync_department_access(case)
+    _event(
+        case,
+        by=by,
+        action="return",
+        from_status=before,
+        comment=reason.strip(),
+        data={
+            "department": assignment.department_id,
+            "department_name": assignment.department.name,
+            "role": assignment.role,
+            "reason_code": reason_code,
+        },
+    )
+    return case
+
+
+@transaction.atomic
+def case_progress(*, case: Case, by: User, note: str) -> Case:
+    """A progress note on the timeline (办理进展)."""
+    if not note or not note.strip():
+        raise ValidationError({"note": [_("请填写进展情况")]})
+    case, assignment, before = _begin(case, by, "progress")
+    _event(
+        case,
+        by=by,
+        action="progress",
+        from_status=before,
+        comment=note.strip(),
+        data={"department": assignment.department_id, "department_name": assignment.department.name},
+    )
+    return case
+
+
+@transaction.atomic
+def case_request_extension(*, case: Case, by: User, days: int, reason: str) -> Case:
+    """延期申请: the lead department asks the center for more working days."""
+    errors = {}
+    if not isinstance(days, int) or not 1 <= days <= 30:
+        errors["days"] = [_("延期天数须在 1 到 30 个工作日之间")]
+    if not reason or not reason.strip():
+        errors["reason"] = [_("请填写延期理由")]
+    if errors:
+        raise ValidationError(errors)
+    case, assignment, before = _begin(case, by, "request_extension")
+    ExtensionRequest.objects.create(case=case, assignment=assignment, days=days, reason=reason.strip(), requested_by=by)
+    _event(case, by=by, action="request_extension", from_status=before, comment=reason.strip(), data={"days": days})
+    return case
+
+
+@transaction.atomic
+def case_report(*, case: Case, by: User, result: str) -> Case:
+    """协办反馈: a co-department's contribution is done."""
+    if not result or not result.strip():
+        raise ValidationError({"result": [_("请填写协办结果")]})
+    case, assignment, before = _begin(case, by, "report")
+    assignment.status, assignment.finished_at, assignment.result = AssignmentStatus.REPORTED, timezone.now(), result.strip()
+    assignment.save(update_fields=["status", "finished_at", "result"])
+    refresh_clocks(case)
+    _event(
+        case,
+        by=by,
+        action="report",
+        from_status=before,
+        comment=result.strip(),
+        data={"department": assignment.department_id, "department_name": assignment.department.name},
+    )
+    return case
+
+
+@transaction.atomic
+def case_handle(*, case: Case, by: User, result: str) -> Case:
+    """办结: the lead department finishes. Allowed only once every co-department reported or returned."""
+    if not result or not result.strip():
+        raise ValidationError({"result": [_("请填写办理结果")]})
+    case, assignment, before = _begin(case, by, "handle")
+    now = timezone.now()
+    assignment.status, assignment.finished_at, assignment.result = AssignmentStatus.HANDLED, now, result.strip()
+    assignment.save(update_fields=["status", "finished_at", "result"])
+    _apply_target(case, "handle")
+    case.handled_at = now
+    _save(case, "status", "handled_at")
+    refresh_clocks(case)
+    _event(
+        case,
+        by=by,
+        action="handle",
+        from_status=before,
+        comment=result.strip(),
+        data={"department": assignment.department_id, "department_name": assignment.department.name},
+    )
+    return case
+
+
+# ---------------------------------------------------------------------------------------------
+# Classification changes recompute the clocks
+
+
+@transaction.atomic
+def case_reclassify(*, case: Case, by: User, category: Category | None = None, urgency: str | None = None) -> Case:
+    """The center corrects the category or urgency; running clocks are recomputed from dispatch."""
+    case = _lock(case)
+    scope = get_scope(by)
+    if not any(g.role == Role.CENTER_STAFF and g.area and g.area.pk == case.center_id for g in scope.grants):
+        raise ActionNotAllowed(_("只有责任中心可以修改分类和紧急程度"))
+    if urgency is not None and urgency not in Urgency.values:
+        raise ValidationError({"urgency": [_("紧急程度无效")]})
+    before = {"category": case.category_id, "urgency": case.urgency}
+    case.category = category or case.category
+    case.urgency = urgency or case.urgency
+    _save(case, "category", "urgency")
+    for a in case.assignments.filter(status__in=ACTIVE_ASSIGNMENT_STATUSES):
+        a.sign_deadline, a.handle_deadline = deadlines.for_dispatch(case.category, case.urgency, a.dispatched_at)
+        a.save(update_fields=["sign_deadline", "handle_deadline"])
+    refresh_clocks(case)
+    _event(
+        case,
+        by=by,
+        action="reclassify",
+        from_status=case.status,
+        data={"before": before, "after": {"category": case.category_id, "urgency": case.urgency}},
+    )
+    return case
+
+
+ACTION_SERVICES = {
+    "accept": case_accept,
+    "reject": case_reject,
+    "merge": case_merge,
+    "resolve_on_site": case_resolve_on_site,
+    "dispatch": case_dispatch,
+    "sign": case_sign,
+    "return": case_return,
+    "progress": case_progress,
+    "request_extension": case_request_extension,
+    "approve_extension": case_approve_extension,
+    "refuse_extension": case_refuse_extension,
+    "report": case_report,
+    "handle": case_handle,
+    "verify": case_verify,
+    "rework": case_rework,
+    "feedback": case_feedback,
+    "reopen": case_reopen,
+    "close": case_close,
+    "escalate": case_escalate,
+}
+assert set(ACTION_SERVICES) == set(TRANSITIONS), "every declared transition has its service"
+
+__all__ = ["ACTION_SERVICES", "Kind", "case_create", "refresh_clocks"]
