@@ -1,0 +1,68 @@
+"""Two center staff dispatching at once give exactly one transition and one event (PostgreSQL, real threads)."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from disputes import services
+from disputes.models import Assignment, CaseEvent
+from disputes.workflow import ActionConflict
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
+
+
+@pytest.fixture(autouse=True)
+def _needs_postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL (run with DATABASE_URL=postgres://…)")
+
+
+def run_concurrently(n, fn):
+    barrier = threading.Barrier(n)
+    outcomes = []
+
+    def worker():
+        try:
+            barrier.wait()
+            outcomes.append(("ok", fn()))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            outcomes.append(("error", exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return outcomes
+
+
+def test_simultaneous_dispatch(world, report):
+    case = services.case_accept(case=report(), by=world.center_town)
+    outcomes = run_concurrently(
+        4,
+        lambda: services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1),
+    )
+    kinds = sorted(kind for kind, _ in outcomes)
+    assert kinds == ["error", "error", "error", "ok"], outcomes
+    assert all(isinstance(exc, ActionConflict) for kind, exc in outcomes if kind == "error")
+    assert CaseEvent.objects.filter(case=case, action="dispatch").count() == 1
+    assert Assignment.objects.filter(case=case).count() == 1
+
+
+def test_simultaneous_intake_numbers_are_unique(world, categories):
+    from disputes.models import Case
+
+    micro = world.t.micro_grids[0]
+    outcomes = run_concurrently(
+        6,
+        lambda: services.case_create(
+            by=world.grid_a, category=categories.road, description="x", lat=micro.centroid_lat, lng=micro.centroid_lng
+        ).number,
+    )
+    assert all(kind == "ok" for kind, _ in outcomes), outcomes
+    numbers = [n for _, n in outcomes]
+    assert len(set(numbers)) == 6
+    assert Case.objects.count() == 6

@@ -1,0 +1,130 @@
+"""Intake: routing by pin, the manual area, uploads checked by content, the duplicate hint."""
+
+import io
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
+from PIL import Image
+
+from disputes.models import Attachment, Case
+
+pytestmark = pytest.mark.django_db
+
+
+def png_bytes(size=(8, 8)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def post_case(api, user, micro, **extra):
+    body = {"category": "road_damage", "description": "路灯不亮", "lat": micro.centroid_lat, "lng": micro.centroid_lng}
+    body.update(extra)
+    return api(user).post("/api/v1/cases/", body, format="multipart")
+
+
+def test_pin_routes_to_the_micro_grid_and_its_town_center(world, categories, api):
+    micro = world.t.micro_grids[5]  # in town 2
+    r = post_case(api, world.grid_b, micro)
+    assert r.status_code == 201, r.content
+    assert r.json()["area"]["id"] == micro.pk
+    assert r.json()["center"]["id"] == world.town2.pk
+
+
+def test_case_numbers_are_date_and_sequence_never_reused(world, categories, api):
+    with time_machine.travel("2026-11-21 10:00 +0800", tick=False):
+        numbers = [post_case(api, world.grid_a, world.t.micro_grids[0]).json()["number"] for _ in range(3)]
+    assert numbers == ["20261121-0001", "20261121-0002", "20261121-0003"]
+    Case.objects.filter(number="20261121-0003").update(description="x")
+    with time_machine.travel("2026-11-21 11:00 +0800", tick=False):
+        assert post_case(api, world.grid_a, world.t.micro_grids[0]).json()["number"] == "20261121-0004"
+
+
+def test_area_by_hand_without_a_pin(world, categories, api):
+    grid = world.t.grids[0]
+    r = api(world.grid_a).post(
+        "/api/v1/cases/", {"category": "road_damage", "description": "x", "area": grid.pk}, format="json"
+    )
+    assert r.status_code == 201
+    assert r.json()["area"]["id"] == grid.pk
+    # An area outside the reporter's scope is refused as a field error.
+    r = api(world.grid_a).post(
+        "/api/v1/cases/", {"category": "road_damage", "description": "x", "area": world.t.grids[2].pk}, format="json"
+    )
+    assert r.status_code == 400 and "area" in r.json()
+
+
+def test_bad_intake_gives_field_errors(world, categories, api):
+    r = api(world.grid_a).post("/api/v1/cases/", {"category": "nope", "description": ""}, format="json")
+    assert r.status_code == 400
+    assert {"category", "description"} <= set(r.json())
+    r = api(world.grid_a).post(
+        "/api/v1/cases/", {"category": "road_damage", "description": "x", "lat": 10.0, "lng": 10.0}, format="json"
+    )
+    assert r.status_code == 400 and "lat" in r.json()
+    r = api(world.grid_a).post("/api/v1/cases/", {"category": "road_damage", "description": "x"}, format="json")
+    assert r.status_code == 400 and "area" in r.json()
+    assert Case.objects.count() == 0
+
+
+def test_roles_that_may_not_report(world, categories, api):
+    for persona in (world.official, world.dept_police, world.outsider):
+        assert post_case(api, persona, world.t.micro_grids[0]).status_code == 403
+
+
+def test_photo_is_stored_and_served_only_to_those_who_see_the_case(world, categories, api, browser_client):
+    photo = SimpleUploadedFile("scene.png", png_bytes(), content_type="image/png")
+    r = post_case(api, world.grid_a, world.t.micro_grids[0], photos=[photo])
+    assert r.status_code == 201, r.content
+    item = Attachment.objects.get()
+    assert item.content_type == "image/png"
+    url = r.json()["attachments"][0]["url"]
+    assert browser_client(world.center_town).get(url).status_code == 200
+    assert browser_client(world.grid_b).get(url).status_code == 404
+    assert browser_client(world.outsider).get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name,content,ctype",
+    [
+        ("fake.jpg", b"just some text, not an image", "image/jpeg"),
+        ("drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "image/svg+xml"),
+    ],
+)
+def test_uploads_are_checked_by_content(world, categories, api, name, content, ctype):
+    r = post_case(api, world.grid_a, world.t.micro_grids[0], photos=[SimpleUploadedFile(name, content, ctype)])
+    assert r.status_code == 400
+    assert "photos" in r.json()
+    assert Case.objects.count() == 0 and Attachment.objects.count() == 0
+
+
+@override_settings(UPLOAD_MAX_BYTES=1000, UPLOAD_MAX_FILES=2)
+def test_upload_size_and_count_caps(world, categories, api):
+    big = SimpleUploadedFile("big.png", png_bytes((400, 400)) + b"\0" * 2000, content_type="image/png")
+    r = post_case(api, world.grid_a, world.t.micro_grids[0], photos=[big])
+    assert r.status_code == 400 and "photos" in r.json()
+    files = [SimpleUploadedFile(f"p{i}.png", png_bytes(), content_type="image/png") for i in range(3)]
+    r = post_case(api, world.grid_a, world.t.micro_grids[0], photos=files)
+    assert r.status_code == 400 and "photos" in r.json()
+    assert Case.objects.count() == 0
+
+
+def test_duplicate_hint_finds_same_category_nearby_and_recent(world, categories, api, report):
+    micro = world.t.micro_grids[0]
+    with time_machine.travel("2026-11-01 10:00 +0800", tick=False):
+        old = report(micro=micro)
+    with time_machine.travel("2026-11-20 10:00 +0800", tick=False):
+        near = report(micro=micro)
+        report(micro=micro, category=categories.security)
+        report(micro=world.t.micro_grids[1])  # another micro-grid, kilometres away
+    with time_machine.travel("2026-11-21 10:00 +0800", tick=False):
+        r = api(world.grid_a).get(
+            "/api/v1/cases/duplicates/",
+            {"category": "road_damage", "lat": micro.centroid_lat + 0.0003, "lng": micro.centroid_lng},
+        )
+    assert r.status_code == 200
+    assert [c["number"] for c in r.json()] == [near.number]
+    assert old.number not in [c["number"] for c in r.json()]
+    assert api(world.grid_a).get("/api/v1/cases/duplicates/", {"category": "road_damage"}).status_code == 400

@@ -1,0 +1,139 @@
+"""The case pages: the same journey as the API through the browser forms, scoping and query counts."""
+
+import pytest
+import time_machine
+
+from disputes import services
+from disputes.models import Case
+
+pytestmark = pytest.mark.django_db
+
+
+def post_action(client, case, action, **data):
+    return client.post(f"/cases/{case.pk}/actions/{action}/", data)
+
+
+@time_machine.travel("2026-11-17 09:00 +0800", tick=False)
+def test_journey_through_the_pages(world, categories, browser_client):
+    grid_a = browser_client(world.grid_a)
+    assert grid_a.get("/cases/new/").status_code == 200
+    micro = world.t.micro_grids[0]
+    r = grid_a.post(
+        "/cases/new/",
+        {"category": categories.road.pk, "urgency": "urgent", "description": "路面塌陷", "lat": micro.centroid_lat,
+         "lng": micro.centroid_lng},
+    )
+    assert r.status_code == 302
+    case = Case.objects.get()
+    assert case.area == micro and case.urgency == "urgent"
+    page = grid_a.get("/cases/?tab=mine").content.decode()
+    assert case.number in page and micro.name in page
+
+    center = browser_client(world.center_town)
+    page = center.get(f"/cases/{case.pk}/").content.decode()
+    assert 'data-action="accept"' in page and 'data-action="dispatch"' not in page
+    assert post_action(center, case, "accept").status_code == 302
+    page = center.get(f"/cases/{case.pk}/").content.decode()
+    # Dispatch suggests the departments serving the area.
+    assert world.police1.name in page and world.police2.name not in page
+    r = post_action(center, case, "dispatch", lead_department=world.police1.pk, co_departments=[world.urban1.pk])
+    assert r.status_code == 302
+
+    urban, police = browser_client(world.dept_urban), browser_client(world.dept_police)
+    assert case.number in urban.get("/cases/?tab=to_sign").content.decode()
+    post_action(urban, case, "sign")
+    post_action(urban, case, "report", result="已设置围挡")
+    post_action(police, case, "sign")
+    post_action(police, case, "handle", result="已修复")
+    post_action(center, case, "verify")
+    post_action(center, case, "feedback", satisfaction="satisfied")
+    post_action(center, case, "close")
+    case.refresh_from_db()
+    assert case.status == "closed"
+    page = center.get(f"/cases/{case.pk}/").content.decode()
+    for label in ("上报", "受理", "派单", "签收", "协办反馈", "办结", "核查通过", "回访", "结案"):
+        assert label in page
+    assert 'data-testid="actions"' not in page  # nothing left to do
+
+
+def test_form_errors_are_shown_and_nothing_is_saved(world, categories, browser_client):
+    grid_a = browser_client(world.grid_a)
+    r = grid_a.post("/cases/new/", {"category": categories.road.pk, "urgency": "normal", "description": "x"})
+    assert r.status_code == 200
+    assert "field-error" in r.content.decode()
+    assert Case.objects.count() == 0
+    case = services.case_create(by=world.grid_a, category=categories.road, description="x", area=world.t.grids[0])
+    r = browser_client(world.center_town).post(f"/cases/{case.pk}/actions/reject/", {"reason": ""})
+    assert r.status_code == 400
+    assert "field-error" in r.content.decode()
+    case.refresh_from_db()
+    assert case.status == "reported"
+
+
+def test_wrong_state_shows_a_message_not_an_error_page(world, report, browser_client):
+    case = report()
+    center = browser_client(world.center_town)
+    post_action(center, case, "accept")
+    r = center.post(f"/cases/{case.pk}/actions/accept/", follow=True)
+    assert r.status_code == 200
+    assert "无需重复操作" in r.content.decode()
+
+
+def test_pages_are_scoped(world, report, browser_client):
+    case = report()
+    for persona in (world.grid_b, world.dept_police, world.center_town2, world.outsider):
+        c = browser_client(persona)
+        assert c.get(f"/cases/{case.pk}/").status_code == 404
+        assert c.post(f"/cases/{case.pk}/actions/accept/").status_code == 404
+        assert case.number not in c.get("/cases/?tab=all").content.decode()
+    r = browser_client(world.official).post(f"/cases/{case.pk}/actions/accept/", follow=True)
+    assert "无权" in r.content.decode()
+    assert Case.objects.get(pk=case.pk).status == "reported"
+    assert browser_client(world.official).get("/cases/new/", follow=True).status_code == 200
+
+
+def test_anonymous_is_sent_to_login(world, report, client):
+    case = report()
+    for url in ("/", "/cases/", "/cases/new/", f"/cases/{case.pk}/"):
+        r = client.get(url)
+        assert r.status_code == 302 and "/accounts/login/" in r["Location"]
+
+
+def _dispatch_many(world, report, n):
+    for _ in range(n):
+        case = services.case_accept(case=report(), by=world.center_town)
+        services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1, co_departments=[world.urban1])
+
+
+@pytest.mark.parametrize("persona,tab", [("center_town", "all"), ("dept_police", "to_sign"), ("grid_a", "mine")])
+def test_queue_query_count_does_not_grow(world, report, browser_client, django_assert_max_num_queries, persona, tab):
+    client = browser_client(getattr(world, persona))
+    _dispatch_many(world, report, 2)
+    with django_assert_max_num_queries(20) as few:
+        assert client.get(f"/cases/?tab={tab}").status_code == 200
+    _dispatch_many(world, report, 12)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(f"/cases/?tab={tab}").content.decode()
+    assert page.count("data-case=") == 14
+
+
+def test_api_list_query_count_and_filters(world, report, api, django_assert_max_num_queries, categories):
+    _dispatch_many(world, report, 3)
+    report(category=categories.security)
+    client = api(world.center_town)
+    with django_assert_max_num_queries(12) as few:
+        r = client.get("/api/v1/cases/")
+    assert r.json()["count"] == 4
+    _dispatch_many(world, report, 10)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get("/api/v1/cases/").json()["count"] == 14
+    assert client.get("/api/v1/cases/", {"status": "reported"}).json()["count"] == 1
+    assert client.get("/api/v1/cases/", {"category": "public_security"}).json()["count"] == 1
+    assert client.get("/api/v1/cases/", {"area": world.t.grids[0].pk}).json()["count"] == 14
+    assert client.get("/api/v1/cases/", {"area": world.t.grids[1].pk}).json()["count"] == 0
+    assert client.get("/api/v1/cases/", {"overdue": "true"}).json()["count"] == 0
+    assert client.get("/api/v1/cases/", {"area": world.t.grids[2].pk}).status_code == 400  # not theirs
+    assert client.get("/api/v1/cases/", {"area": "abc"}).status_code == 400
+    assert client.get("/api/v1/cases/", {"page_size": 500}).json()["count"] == 14
+    assert len(client.get("/api/v1/cases/", {"page_size": 5}).json()["results"]) == 5
+    assert api(world.grid_b).get("/api/v1/cases/").json()["count"] == 0
