@@ -19,7 +19,7 @@ from grids.selectors import areas_visible_to
 
 from . import selectors, services
 from .actions import perform_action
-from .models import Category
+from .models import Category, Urgency
 from .serializers import CaseCreateSerializer, CaseDetailSerializer, CaseListSerializer, CategorySerializer
 from .workflow import ACTION_NAMES, ActionConflict, ActionNotAllowed
 
@@ -51,7 +51,9 @@ def parse_case_filters(user, params) -> dict:
     if "category" in data:
         value = data["category"]
         data["category"] = (
-            Category.objects.filter(pk=int(value)).first() if value.isdigit() else Category.objects.filter(code=value).first()
+            Category.objects.filter(pk=int(value)).first()
+            if value.isdigit()
+            else Category.objects.filter(code=value).first()
         )
         if data["category"] is None:
             errors["category"] = [_("未知分类")]
@@ -60,7 +62,21 @@ def parse_case_filters(user, params) -> dict:
     return data
 
 
+class ReclassifySerializer(serializers.Serializer):
+    category = serializers.SlugRelatedField(
+        slug_field="code", queryset=Category.objects.filter(active=True), required=False
+    )
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
+
+
+class DuplicateQuery(serializers.Serializer):
+    category = serializers.CharField()
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lng = serializers.FloatField(min_value=-180, max_value=180)
+
+
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    http_method_names = ["get", "post", "patch", "head", "options"]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
@@ -102,6 +118,19 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             raise PermissionDenied(str(exc)) from exc
         case = selectors.case_detail_queryset(request.user).get(pk=case.pk)
         return Response(CaseDetailSerializer(case, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReclassifySerializer, responses={200: CaseDetailSerializer})
+    def partial_update(self, request, pk=None):
+        """The responsible center corrects the category or urgency; running clocks are recomputed."""
+        case = get_object_or_404(selectors.case_detail_queryset(request.user), pk=pk)
+        body = ReclassifySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            services.case_reclassify(case=case, by=request.user, **body.validated_data)
+        except ActionNotAllowed as exc:
+            raise PermissionDenied(str(exc)) from exc
+        case = selectors.case_detail_queryset(request.user).get(pk=pk)
+        return Response(CaseDetailSerializer(case, context={"request": request}).data)
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,
@@ -150,10 +179,3 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             request.user, category_id=found.pk, lat=params.validated_data["lat"], lng=params.validated_data["lng"]
         )
         return Response(CaseListSerializer(qs, many=True, context={"request": request}).data)
-
-
-class DuplicateQuery(serializers.Serializer):
-    category = serializers.CharField()
-    lat = serializers.FloatField(min_value=-90, max_value=90)
-    lng = serializers.FloatField(min_value=-180, max_value=180)
-

@@ -212,3 +212,20 @@ def test_merge_into_a_visible_case(world, report, api):
     r = act(api, world.center_town, dup, "merge", into=first.pk)
     assert r.status_code == 200
     assert r.json()["merged_into"]["number"] == first.number
+
+
+@time_machine.travel(MORNING, tick=False)
+def test_reclassifying_recomputes_the_running_clocks(world, report, api, categories):
+    case = report()
+    act(api, world.center_town, case, "accept")
+    act(api, world.center_town, case, "dispatch", lead_department=world.urban1.pk)
+    before = Case.objects.get(pk=case.pk).sign_deadline
+    assert api(world.official).patch(f"/api/v1/cases/{case.pk}/", {"urgency": "emergency"}, format="json").status_code == 403
+    assert api(world.grid_b).patch(f"/api/v1/cases/{case.pk}/", {"urgency": "emergency"}, format="json").status_code == 404
+    assert api(world.center_town).patch(f"/api/v1/cases/{case.pk}/", {"urgency": "soon"}, format="json").status_code == 400
+    r = api(world.center_town).patch(f"/api/v1/cases/{case.pk}/", {"urgency": "emergency"}, format="json")
+    assert r.status_code == 200
+    after = Case.objects.get(pk=case.pk).sign_deadline
+    assert after < before
+    assert parse_datetime(r.json()["deadlines"]["sign"]) == parse_datetime("2026-11-17T10:00+08:00")  # 1 working hour
+    assert r.json()["timeline"][-1]["action"] == "reclassify"
