@@ -23,6 +23,28 @@ def extend(deadline: datetime, days: int) -> datetime:
     return WorkingCalendar().add_working_days(deadline, days)
 
 
+def warn_at(start: datetime, deadline: datetime, calendar: WorkingCalendar) -> datetime:
+    """The yellow moment: 80 % of the limit, counted in working time from `start`."""
+    total = calendar.working_hours_between(start, deadline)
+    return calendar.add_working_hours(start, 0.8 * total) if total > 0 else deadline
+
+
+def next_look(assignment) -> datetime | None:
+    """When the sweep must next look at an assignment: its running clock's yellow moment if not yet
+    warned, else the limit itself if not yet red; None once the clock has stopped or lapsed."""
+    if assignment.status == "pending":
+        warn, deadline, alert = assignment.sign_warn_at, assignment.sign_deadline, assignment.sign_alert
+    elif assignment.status == "signed":
+        warn, deadline, alert = assignment.handle_warn_at, assignment.handle_deadline, assignment.handle_alert
+    else:
+        return None
+    if alert == "" and warn is not None:
+        return min(warn, deadline)
+    if alert != "red":
+        return deadline
+    return None
+
+
 def clock(start: datetime | None, deadline: datetime | None, now: datetime, calendar: WorkingCalendar) -> str:
     """green, yellow (80 % of the limit in working time has passed) or red (lapsed); "" without a clock."""
     if start is None or deadline is None:

@@ -253,6 +253,11 @@ class Assignment(models.Model):
     return_reason = models.TextField(blank=True)
     result = models.TextField(_("办理结果"), blank=True)
     overdue = models.BooleanField(default=False)
+    # The moments the sweep must look at: 80 % of each limit (yellow) and the limit itself (red).
+    sign_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    handle_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sign_alert = models.CharField(max_length=8, blank=True, editable=False)  # "", "yellow", "red"
+    handle_alert = models.CharField(max_length=8, blank=True, editable=False)
     next_deadline_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -286,6 +291,47 @@ class Assignment(models.Model):
     def active(self) -> bool:
         """Still owes work: waiting to sign in, or signed and working."""
         return self.status in ACTIVE_ASSIGNMENT_STATUSES
+
+
+class Clock(models.TextChoices):
+    SIGN = "sign", _("签收")
+    HANDLE = "handle", _("办理")
+
+
+class AlertLevel(models.TextChoices):
+    YELLOW = "yellow", _("黄灯预警")
+    RED = "red", _("红灯超期")
+
+
+class DeadlineAlert(models.Model):
+    """A yellow warning or a red lapse of one clock of one assignment.
+
+    The unique row is what makes escalation happen exactly once: two sweeps at once, or a sweep
+    re-run after a crash, cannot insert it twice. A red alert is the supervision notice (督办)
+    raised on the department.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="alerts")
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="alerts")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="alerts")
+    clock = models.CharField(_("时限"), max_length=8, choices=Clock.choices)
+    level = models.CharField(_("级别"), max_length=8, choices=AlertLevel.choices)
+    deadline = models.DateTimeField(_("期限"))
+    created_at = models.DateTimeField(default=timezone.now)
+    sweep = models.CharField(max_length=32, editable=False)
+    escalated_to = models.ForeignKey(Area, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("预警与督办")
+        verbose_name_plural = _("预警与督办")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "clock", "level"], name="alert_once_per_clock_and_level")
+        ]
+        indexes = [
+            models.Index(fields=["department", "level", "created_at"], name="alert_department_level"),
+            models.Index(fields=["sweep"], name="alert_sweep"),
+        ]
 
 
 class ExtensionStatus(models.TextChoices):
@@ -343,7 +389,10 @@ class CaseEvent(models.Model):
         verbose_name = _("处置记录")
         verbose_name_plural = _("处置记录")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["case", "created_at"], name="event_case_created")]
+        indexes = [
+            models.Index(fields=["case", "created_at"], name="event_case_created"),
+            models.Index(fields=["action", "created_at"], name="event_action_created"),
+        ]
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -120,26 +120,32 @@ def _save(case: Case, *fields: str) -> None:
 
 
 def refresh_clocks(case: Case) -> None:
-    """Recompute the case's next deadline from its active assignments.
+    """Recompute the moments the deadline sweep must look at, for the case and its assignments.
 
-    A pending assignment runs its sign-in clock; a signed lead runs the handling clock. Signing in,
-    or finishing, stops the clock concerned. The sweep finds due work through `next_deadline_at`.
+    A pending assignment runs its sign-in clock; a signed one runs its handling clock. Signing in,
+    or finishing, stops the clock concerned. Each clock is looked at twice: at 80 % of its limit
+    (yellow) and at the limit (red). The sweep finds due work through `next_deadline_at`.
     """
-    active = list(case.assignments.filter(status__in=ACTIVE_ASSIGNMENT_STATUSES))
-    for a in active:
-        nxt = a.sign_deadline if a.status == AssignmentStatus.PENDING else a.handle_deadline
-        if a.next_deadline_at != nxt:
-            a.next_deadline_at = nxt
-            a.save(update_fields=["next_deadline_at"])
-    Assignment.objects.filter(case=case).exclude(status__in=ACTIVE_ASSIGNMENT_STATUSES).exclude(
-        next_deadline_at=None
-    ).update(next_deadline_at=None)
-    clocks = [a.next_deadline_at for a in active if a.next_deadline_at]
-    case.next_deadline_at = min(clocks) if clocks else None
+    assignments = list(Assignment.objects.filter(case=case))  # fresh: the locked case's prefetch may be stale
+    calendar = deadlines.WorkingCalendar()
+    changed = []
+    for a in assignments:
+        before = (a.sign_warn_at, a.handle_warn_at, a.next_deadline_at)
+        if a.active:
+            a.sign_warn_at = a.sign_warn_at or deadlines.warn_at(a.dispatched_at, a.sign_deadline, calendar)
+            a.handle_warn_at = deadlines.warn_at(a.dispatched_at, a.handle_deadline, calendar)
+        a.next_deadline_at = deadlines.next_look(a)
+        if (a.sign_warn_at, a.handle_warn_at, a.next_deadline_at) != before:
+            changed.append(a)
+    if changed:
+        Assignment.objects.bulk_update(changed, ["sign_warn_at", "handle_warn_at", "next_deadline_at"])
+    active = [a for a in assignments if a.active]
     lead = next((a for a in active if a.role == AssignmentRole.LEAD), None)
     if lead is not None:
         case.sign_deadline = lead.sign_deadline
         case.handle_deadline = lead.handle_deadline
+    clocks = [a.sign_deadline if a.status == AssignmentStatus.PENDING else a.handle_deadline for a in active]
+    case.next_deadline_at = min(clocks) if clocks else None
     case.save(update_fields=["next_deadline_at", "sign_deadline", "handle_deadline"])
 
 
@@ -709,7 +715,8 @@ def case_reclassify(*, case: Case, by: User, category: Category | None = None, u
     _save(case, "category", "urgency")
     for a in case.assignments.filter(status__in=ACTIVE_ASSIGNMENT_STATUSES):
         a.sign_deadline, a.handle_deadline = deadlines.for_dispatch(case.category, case.urgency, a.dispatched_at)
-        a.save(update_fields=["sign_deadline", "handle_deadline"])
+        a.sign_warn_at = None  # recomputed from the new limit
+        a.save(update_fields=["sign_deadline", "handle_deadline", "sign_warn_at"])
     refresh_clocks(case)
     _event(
         case,

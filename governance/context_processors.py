@@ -7,9 +7,9 @@ def header(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     from grids.selectors import get_scope
-    from grids.models import Notification
+    from grids.notifications import unread_count
 
     return {
         "scope": get_scope(user),
-        "unread_notifications": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
+        "unread_notifications": unread_count(user),
     }

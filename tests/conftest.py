@@ -22,6 +22,12 @@ from tests.territory import build_territory
 PASSWORD = "persona-pass-123"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Personas are created in every test; full-strength PBKDF2 would dominate the run time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_user(username: str, **extra) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD, **extra)
     return user

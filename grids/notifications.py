@@ -1,0 +1,128 @@
+"""Notifications: recorded in-app for every recipient, delivered by email and SMS through the outbox.
+
+Callers decide when a message may go out (`deliver_after`): the workflow defers non-urgent messages
+raised outside working hours to the next working morning.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import outbox
+from .models import Channel, Delivery, DeliveryStatus, Notification, User
+from .sms import get_backend
+
+log = logging.getLogger(__name__)
+DELIVER_TASK = "grids.tasks.deliver"
+MAX_ATTEMPTS = 5
+
+
+@dataclass
+class Message:
+    recipients: Iterable[User]
+    kind: str
+    title: str
+    body: str = ""
+    url: str = ""
+    deliver_after: datetime | None = None
+    dedupe_key: str = ""
+
+
+@transaction.atomic
+def notify_many(messages: list[Message]) -> list[Notification]:
+    """Record notifications for many messages at once (a constant number of queries), and queue
+    their email/SMS deliveries through the outbox. With a `dedupe_key`, a recipient never gets the
+    same notification twice."""
+    now = timezone.now()
+    rows: list[Notification] = []
+    users: dict[int, User] = {}
+    keys = {m.dedupe_key for m in messages if m.dedupe_key}
+    already = set()
+    if keys:
+        already = set(Notification.objects.filter(dedupe_key__in=keys).values_list("recipient_id", "dedupe_key"))
+    for m in messages:
+        for u in m.recipients:
+            if u is None or not u.is_active or (u.pk, m.dedupe_key) in already:
+                continue
+            if m.dedupe_key:
+                already.add((u.pk, m.dedupe_key))
+            users[u.pk] = u
+            rows.append(
+                Notification(
+                    recipient=u, kind=m.kind, title=m.title[:200], body=m.body, url=m.url[:200],
+                    dedupe_key=m.dedupe_key, created_at=now, deliver_after=m.deliver_after or now,
+                )
+            )
+    if not rows:
+        return []
+    created = Notification.objects.bulk_create(rows)
+    deliveries = []
+    for n in created:
+        user = users[n.recipient_id]
+        if user.email:
+            deliveries.append(Delivery(notification=n, channel=Channel.EMAIL))
+        if user.phone:
+            deliveries.append(Delivery(notification=n, channel=Channel.SMS))
+    if deliveries:
+        Delivery.objects.bulk_create(deliveries)
+        by_time: dict[datetime, list[int]] = {}
+        for d in deliveries:
+            by_time.setdefault(d.notification.deliver_after, []).append(d.pk)
+        for when, ids in by_time.items():
+            outbox.enqueue_many(DELIVER_TASK, [[i] for i in ids], available_at=when)
+    return created
+
+
+def notify(
+    *,
+    recipients: Iterable[User],
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    deliver_after: datetime | None = None,
+    dedupe_key: str = "",
+) -> list[Notification]:
+    """Record one notification per recipient and queue its email/SMS deliveries."""
+    return notify_many([Message(list(recipients), kind, title, body, url, deliver_after, dedupe_key)])
+
+
+def inbox(user: User):
+    """The user's notifications that are due (deferred ones appear in the morning)."""
+    return Notification.objects.filter(recipient=user, deliver_after__lte=timezone.now())
+
+
+def unread_count(user: User) -> int:
+    return inbox(user).filter(read_at__isnull=True).count()
+
+
+def deliver(delivery_id: int) -> str:
+    """Send one delivery. Claimed with a conditional UPDATE, so two workers never both send it;
+    a failure puts it back for a retry, up to MAX_ATTEMPTS."""
+    claimed = Delivery.objects.filter(
+        Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.FAILED, attempts__lt=MAX_ATTEMPTS),
+        pk=delivery_id,
+    ).update(status=DeliveryStatus.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    if not claimed:
+        return "skipped"
+    delivery = Delivery.objects.select_related("notification__recipient").get(pk=delivery_id)
+    n = delivery.notification
+    try:
+        if delivery.channel == Channel.EMAIL:
+            send_mail(n.title, f"{n.body}\n\n{n.url}".strip(), settings.DEFAULT_FROM_EMAIL, [n.recipient.email])
+        else:
+            get_backend().send(n.recipient.phone, f"{n.title} {n.body}".strip()[:300])
+    except Exception as exc:  # noqa: BLE001 - any channel failure is recorded and retried
+        Delivery.objects.filter(pk=delivery_id).update(status=DeliveryStatus.FAILED, last_error=str(exc)[:300])
+        raise
+    Delivery.objects.filter(pk=delivery_id).update(status=DeliveryStatus.SENT, sent_at=timezone.now())
+    return "sent"
