@@ -66,3 +66,24 @@ def test_simultaneous_intake_numbers_are_unique(world, categories):
     numbers = [n for _, n in outcomes]
     assert len(set(numbers)) == 6
     assert Case.objects.count() == 6
+
+
+def test_two_sweeps_at_once_escalate_once(world, report):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from disputes.models import DeadlineAlert
+    from disputes.sweep import sweep_deadlines
+
+    with time_machine.travel(datetime(2026, 11, 16, 9, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        for _ in range(30):
+            case = services.case_accept(case=report(), by=world.center_town)
+            services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1)
+    moment = datetime(2026, 11, 20, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    outcomes = run_concurrently(3, lambda: sweep_deadlines(now=moment, batch_size=7))
+    assert all(kind == "ok" for kind, _ in outcomes), outcomes
+    assert sum(r.escalated for _, r in outcomes) == 30
+    assert DeadlineAlert.objects.filter(level="red").count() == 30
+    assert CaseEvent.objects.filter(action="escalate").count() == 30

@@ -1,0 +1,233 @@
+"""The deadline sweep: yellow warnings at 80 % of a limit, red lapses that escalate exactly once.
+
+Due work is found through the indexed `Assignment.next_deadline_at`, in batches locked with
+SKIP LOCKED so two sweeps at once take disjoint rows. Each (assignment, clock, level) becomes one
+`DeadlineAlert` row under a unique constraint: only the alerts this sweep actually inserted (tagged
+with its token) have effects, so a second sweep, or a re-run after a crash, changes nothing.
+Every batch costs a constant number of queries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import uuid4
+
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grids import outbox
+from grids.models import Area, Level, Membership, Role
+from grids.notifications import Message, notify_many
+
+from .deadlines import next_look
+from .models import AlertLevel, Assignment, AssignmentStatus, Case, CaseEvent, Clock, DeadlineAlert, Urgency
+from .worktime import WorkingCalendar
+
+log = logging.getLogger(__name__)
+BATCH_SIZE = 500
+
+
+@dataclass
+class SweepResult:
+    yellow: int = 0
+    red: int = 0
+    escalated: int = 0
+    published: int = 0
+    batches: int = 0
+    cases: set[int] = field(default_factory=set)
+
+    @property
+    def changes(self) -> int:
+        return self.yellow + self.red + self.escalated
+
+    def __str__(self) -> str:
+        return (
+            f"yellow={self.yellow} red={self.red} escalated={self.escalated} "
+            f"outbox_published={self.published} batches={self.batches}"
+        )
+
+
+def _running_clock(a: Assignment) -> tuple[str, datetime | None, datetime, str] | None:
+    if a.status == AssignmentStatus.PENDING:
+        return Clock.SIGN, a.sign_warn_at, a.sign_deadline, "sign_alert"
+    if a.status == AssignmentStatus.SIGNED:
+        return Clock.HANDLE, a.handle_warn_at, a.handle_deadline, "handle_alert"
+    return None
+
+
+def sweep_deadlines(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> SweepResult:
+    """One sweep: drain the outbox, then raise every due yellow and red alert."""
+    now = now or timezone.now()
+    result = SweepResult(published=outbox.drain(now))
+    token = uuid4().hex
+    calendar = WorkingCalendar()
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Assignment.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(next_deadline_at__lte=now)
+                .select_related("case__center", "case__area", "department")
+                .order_by("next_deadline_at", "id")[:batch_size]
+            )
+            if not batch:
+                break
+            result.batches += 1
+            _sweep_batch(batch, now=now, token=token, result=result, calendar=calendar)
+        if len(batch) < batch_size:
+            break
+    return result
+
+
+def _sweep_batch(batch: list[Assignment], *, now: datetime, token: str, result: SweepResult, calendar) -> None:
+    alerts: list[DeadlineAlert] = []
+    for a in batch:
+        running = _running_clock(a)
+        if running is None:
+            a.next_deadline_at = None
+            continue
+        clock, warn, deadline, level_field = running
+        level = getattr(a, level_field)
+        if level == "" and warn is not None and now >= warn:
+            alerts.append(
+                DeadlineAlert(
+                    case=a.case, assignment=a, department=a.department, clock=clock,
+                    level=AlertLevel.YELLOW, deadline=deadline, sweep=token, created_at=now,
+                )
+            )
+            level = AlertLevel.YELLOW
+        if level != AlertLevel.RED and now >= deadline:
+            alerts.append(
+                DeadlineAlert(
+                    case=a.case, assignment=a, department=a.department, clock=clock,
+                    level=AlertLevel.RED, deadline=deadline, sweep=token, created_at=now,
+                )
+            )
+            level = AlertLevel.RED
+            a.overdue = True
+        setattr(a, level_field, level)
+        a.next_deadline_at = next_look(a)
+    DeadlineAlert.objects.bulk_create(alerts, ignore_conflicts=True)
+    Assignment.objects.bulk_update(batch, ["sign_alert", "handle_alert", "overdue", "next_deadline_at"])
+    # Only the rows this sweep inserted have effects: the unique row is the exactly-once guarantee.
+    mine = list(
+        DeadlineAlert.objects.filter(sweep=token, assignment__in=batch).select_related(
+            "case__center", "case__area", "department"
+        )
+    )
+    if mine:
+        _apply_effects(mine, now=now, result=result, calendar=calendar)
+
+
+def _apply_effects(alerts: list[DeadlineAlert], *, now: datetime, result: SweepResult, calendar) -> None:
+    red = [al for al in alerts if al.level == AlertLevel.RED]
+    yellow = [al for al in alerts if al.level == AlertLevel.YELLOW]
+    result.yellow += len(yellow)
+    result.red += len(red)
+
+    events = [
+        CaseEvent(
+            case=al.case, actor=None, action=f"deadline_{al.level}", from_status=al.case.status,
+            to_status=al.case.status, created_at=now,
+            data={"department": al.department_id, "department_name": al.department.name, "clock": al.clock,
+                  "deadline": al.deadline.isoformat()},
+        )
+        for al in alerts
+    ]
+
+    # Red: the case is overdue and escalates one level (town center → district center).
+    red_cases = {al.case_id: al.case for al in red}
+    escalations: dict[int, tuple[int, int]] = {}
+    if red_cases:
+        district_codes = {c.area_path.split("/")[0] for c in red_cases.values()}
+        districts = {a.code: a for a in Area.objects.filter(code__in=district_codes, level=Level.DISTRICT)}
+        for case in red_cases.values():
+            district = districts.get(case.area_path.split("/")[0])
+            if case.center.level == Level.TOWN and district is not None:
+                escalations[case.pk] = (case.center_id, district.pk)
+                events.append(
+                    CaseEvent(
+                        case=case, actor=None, action="escalate", from_status=case.status, to_status=case.status,
+                        comment=_("超期自动上报区级社会治理中心"), created_at=now,
+                        data={"from_center": case.center_id, "to_center": district.pk, "automatic": True},
+                    )
+                )
+        Case.objects.filter(pk__in=red_cases).update(overdue=True, updated_at=now)
+        for case_id, (_from, to) in escalations.items():
+            red_cases[case_id].center_id = to
+        if escalations:
+            by_target: dict[int, list[int]] = defaultdict(list)
+            for case_id, (_from, to) in escalations.items():
+                by_target[to].append(case_id)
+            for to, ids in by_target.items():
+                Case.objects.filter(pk__in=ids, center__level=Level.TOWN).update(center_id=to)
+            for al in red:
+                if al.case_id in escalations:
+                    al.escalated_to_id = escalations[al.case_id][1]
+            DeadlineAlert.objects.bulk_update([al for al in red if al.escalated_to_id], ["escalated_to"])
+        result.escalated += len(escalations)
+    CaseEvent.objects.bulk_create(events)
+    result.cases.update(al.case_id for al in alerts)
+    _notify(alerts, escalations, now=now, calendar=calendar)
+
+
+def _notify(alerts: list[DeadlineAlert], escalations: dict[int, tuple[int, int]], *, now: datetime, calendar) -> None:
+    """Yellow: the department. Red: the department, the center(s) and the officials of the area."""
+    department_ids = {al.department_id for al in alerts}
+    center_ids = {al.case.center_id for al in alerts} | {pair[0] for pair in escalations.values()}
+    ancestor_codes = {code for al in alerts for code in al.case.area_path.split("/") if code}
+    memberships = Membership.objects.filter(
+        Q(role=Role.DEPARTMENT_STAFF, department_id__in=department_ids)
+        | Q(role=Role.CENTER_STAFF, area_id__in=center_ids)
+        | Q(role=Role.OFFICIAL, area__code__in=ancestor_codes)
+    ).select_related("user", "area")
+    staff_of: dict[int, list] = defaultdict(list)
+    center_staff: dict[int, list] = defaultdict(list)
+    officials: list[tuple[str, object]] = []
+    for m in memberships:
+        if m.role == Role.DEPARTMENT_STAFF:
+            staff_of[m.department_id].append(m.user)
+        elif m.role == Role.CENTER_STAFF:
+            center_staff[m.area_id].append(m.user)
+        elif m.role == Role.OFFICIAL and m.area is not None:
+            officials.append((m.area.path, m.user))
+    morning = calendar.next_working_time(now)
+    messages = []
+    for al in alerts:
+        case = al.case
+        urgent = case.urgency in (Urgency.URGENT, Urgency.EMERGENCY)
+        when = now if urgent else morning
+        url = reverse("case_detail", args=[case.pk])
+        clock_name = _("签收") if al.clock == Clock.SIGN else _("办理")
+        if al.level == AlertLevel.YELLOW:
+            messages.append(
+                Message(
+                    staff_of[al.department_id], "deadline_yellow",
+                    _("黄灯预警:%(number)s %(clock)s时限将到") % {"number": case.number, "clock": clock_name},
+                    _("期限 %(deadline)s") % {"deadline": timezone.localtime(al.deadline).strftime("%Y-%m-%d %H:%M")},
+                    url, when, f"alert:{al.pk}",
+                )
+            )
+            continue
+        recipients = list(staff_of[al.department_id])
+        centers = {case.center_id}
+        if case.pk in escalations:
+            centers.add(escalations[case.pk][0])
+        for center_id in centers:
+            recipients += center_staff[center_id]
+        recipients += [u for path, u in officials if case.area_path.startswith(path)]
+        messages.append(
+            Message(
+                recipients, "deadline_red",
+                _("红灯督办:%(number)s %(department)s%(clock)s超期")
+                % {"number": case.number, "department": al.department.name, "clock": clock_name},
+                _("超期已上报区级社会治理中心") if case.pk in escalations else "",
+                url, when, f"alert:{al.pk}",
+            )
+        )
+    notify_many(messages)

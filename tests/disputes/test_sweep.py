@@ -1,0 +1,135 @@
+"""The deadline sweep, by moving the clock: yellow, red and escalation across a holiday; exactly once."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from disputes import services
+from disputes.models import Case, CaseEvent, DeadlineAlert
+from disputes.sweep import sweep_deadlines
+from grids.models import Notification
+from grids.services import membership_grant
+
+pytestmark = pytest.mark.django_db
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=SH)
+
+
+@pytest.fixture
+def dispatched(world, report):
+    """Dispatched on Wed 2026-09-30 16:00, the eve of the National Day week (Oct 1–7 holidays)."""
+    with time_machine.travel(at("2026-09-30 16:00"), tick=False):
+        case = services.case_accept(case=report(), by=world.center_town)
+        case = services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1)
+    return case
+
+
+def test_deadlines_skip_the_national_day_holiday(dispatched):
+    # 1.5 h on Sep 30, nothing Oct 1–7, 5.5 h more on Thu Oct 8 → 16:00.
+    assert dispatched.sign_deadline == at("2026-10-08 16:00")
+    # 5 × 7 h: Sep 30, Oct 8, 9, 10 (a make-up Saturday), 12, and 5.5 h on Oct 13.
+    assert dispatched.handle_deadline == at("2026-10-13 16:00")
+
+
+def test_yellow_then_red_then_one_escalation(world, dispatched):
+    membership_grant(user=world.official, role="official", area=world.t.district)
+    assert sweep_deadlines(now=at("2026-10-03 10:00")).changes == 0  # a holiday: the clock does not run
+    result = sweep_deadlines(now=at("2026-10-08 14:40"))  # past 80 % of the sign-in limit (14:36)
+    assert (result.yellow, result.red) == (1, 0)
+    case = Case.objects.get(pk=dispatched.pk)
+    assert not case.overdue and case.center_id == world.town1.pk
+    assert Notification.objects.filter(recipient=world.dept_police, kind="deadline_yellow").count() == 1
+
+    result = sweep_deadlines(now=at("2026-10-08 16:01"))
+    assert (result.yellow, result.red, result.escalated) == (0, 1, 1)
+    case.refresh_from_db()
+    assert case.overdue
+    assert case.center_id == world.t.district.pk
+    assert case.assignments.get().overdue
+    red = DeadlineAlert.objects.get(level="red")
+    assert red.department == world.police1 and red.escalated_to == world.t.district
+    for user in (world.dept_police, world.center_town, world.official):
+        assert Notification.objects.filter(recipient=user, kind="deadline_red").count() == 1
+    assert list(CaseEvent.objects.filter(case=case).values_list("action", flat=True))[-3:] == [
+        "deadline_yellow", "deadline_red", "escalate",
+    ]
+
+    again = sweep_deadlines(now=at("2026-10-08 16:05"))
+    assert again.changes == 0
+    assert DeadlineAlert.objects.count() == 2
+    assert CaseEvent.objects.filter(case=case, action="escalate").count() == 1
+
+
+def test_a_sweep_rerun_after_a_crash_changes_nothing(world, dispatched):
+    sweep_deadlines(now=at("2026-10-08 16:01"))
+    # Simulate a crash after the alerts were written but before the assignment was marked:
+    # the unique alert rows still stop a second escalation.
+    a = dispatched.assignments.get()
+    type(a).objects.filter(pk=a.pk).update(sign_alert="", next_deadline_at=a.sign_deadline)
+    result = sweep_deadlines(now=at("2026-10-08 16:10"))
+    assert result.changes == 0
+    assert CaseEvent.objects.filter(case=dispatched, action="escalate").count() == 1
+    assert Notification.objects.filter(kind="deadline_red", recipient=world.dept_police).count() == 1
+
+
+def test_signing_in_stops_the_sign_clock(world, dispatched):
+    with time_machine.travel(at("2026-10-08 09:00"), tick=False):
+        services.case_sign(case=dispatched, by=world.dept_police)
+    result = sweep_deadlines(now=at("2026-10-08 16:30"))
+    assert result.changes == 0
+    # The handling clock runs on: yellow at 80 % of 35 working hours, red on Oct 13 16:00.
+    result = sweep_deadlines(now=at("2026-10-13 16:01"))
+    assert (result.yellow, result.red, result.escalated) == (1, 1, 1)
+
+
+def test_an_approved_extension_moves_the_handling_clock(world, dispatched):
+    with time_machine.travel(at("2026-10-08 09:00"), tick=False):
+        services.case_sign(case=dispatched, by=world.dept_police)
+        services.case_request_extension(case=dispatched, by=world.dept_police, days=2, reason="等待鉴定")
+        services.case_approve_extension(case=dispatched, by=world.center_town)
+    assert Case.objects.get(pk=dispatched.pk).handle_deadline == at("2026-10-15 16:00")
+    assert sweep_deadlines(now=at("2026-10-13 16:01")).red == 0
+    assert sweep_deadlines(now=at("2026-10-15 16:01")).red == 1
+
+
+def test_notifications_outside_working_hours_wait_for_the_morning(world, report):
+    with time_machine.travel(at("2026-11-16 09:00"), tick=False):  # Monday
+        normal = services.case_accept(case=report(), by=world.center_town)
+        services.case_dispatch(case=normal, by=world.center_town, lead_department=world.police1)
+        urgent = services.case_accept(case=report(urgency="urgent"), by=world.center_town)
+        services.case_dispatch(case=urgent, by=world.center_town, lead_department=world.urban1)
+    sweep_deadlines(now=at("2026-11-17 19:30"))  # Tuesday evening, both lapsed
+    normal_note = Notification.objects.get(recipient=world.dept_police, kind="deadline_red")
+    urgent_note = Notification.objects.get(recipient=world.dept_urban, kind="deadline_red")
+    assert normal_note.deliver_after == at("2026-11-18 08:30")
+    assert urgent_note.deliver_after == at("2026-11-17 19:30")
+
+
+def test_sweep_queries_are_constant_per_batch(world, report, django_assert_max_num_queries):
+    def make(n):
+        with time_machine.travel(at("2026-11-16 09:00"), tick=False):
+            for _ in range(n):
+                case = services.case_accept(case=report(), by=world.center_town)
+                services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1)
+
+    make(2)
+    with django_assert_max_num_queries(40) as few:
+        assert sweep_deadlines(now=at("2026-11-20 09:00")).red == 2
+    make(15)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert sweep_deadlines(now=at("2026-11-24 09:00")).red == 15
+
+
+def test_the_command(world, dispatched, capsys):
+    call_command("sweep_deadlines", "--now", "2026-10-08T16:01:00+08:00")
+    assert "red=1" in capsys.readouterr().out
+    call_command("sweep_deadlines", "--now", "2026-10-08T16:02:00+08:00")
+    assert "red=0" in capsys.readouterr().out
+    with pytest.raises(Exception, match="ISO-8601"):
+        call_command("sweep_deadlines", "--now", "yesterday")
