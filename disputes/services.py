@@ -23,6 +23,7 @@ from grids.models import Area, Department, Level, Role, User
 from grids.selectors import areas_visible_to, get_scope
 
 from . import deadlines
+from .announce import announce
 from .models import (
     ACTIVE_ASSIGNMENT_STATUSES,
     Assignment,
@@ -381,7 +382,7 @@ def case_dispatch(
     _save(case, "status", "dispatched_at", "overdue")
     refresh_clocks(case)
     _sync_department_access(case)
-    _event(
+    event = _event(
         case,
         by=by,
         action="dispatch",
@@ -395,6 +396,9 @@ def case_dispatch(
             "sign_deadline": sign_deadline.isoformat(),
             "handle_deadline": handle_deadline.isoformat(),
         },
+    )
+    announce(
+        case, "dispatch", department_ids=[lead_department.pk, *(d.pk for d in co_departments)], by=by, event_id=event.pk
     )
     return case
 
@@ -519,7 +523,7 @@ def case_escalate(*, case: Case, by: User | None, reason: str, automatic: bool =
     previous = case.center
     case.center = district
     _save(case, "center")
-    _event(
+    event = _event(
         case,
         by=by,
         action="escalate",
@@ -527,6 +531,7 @@ def case_escalate(*, case: Case, by: User | None, reason: str, automatic: bool =
         comment=reason.strip(),
         data={"from_center": previous.pk, "to_center": district.pk, "automatic": automatic},
     )
+    announce(case, "escalate", by=by, event_id=event.pk)
     return case
 
 
@@ -603,7 +608,7 @@ def case_return(*, case: Case, by: User, reason_code: str, reason: str) -> Case:
     _save(case, "status", "return_count")
     refresh_clocks(case)
     _sync_department_access(case)
-    _event(
+    event = _event(
         case,
         by=by,
         action="return",
@@ -616,6 +621,7 @@ def case_return(*, case: Case, by: User, reason_code: str, reason: str) -> Case:
             "reason_code": reason_code,
         },
     )
+    announce(case, "return", by=by, event_id=event.pk)
     return case
 
 
@@ -648,7 +654,10 @@ def case_request_extension(*, case: Case, by: User, days: int, reason: str) -> C
         raise ValidationError(errors)
     case, assignment, before = _begin(case, by, "request_extension")
     ExtensionRequest.objects.create(case=case, assignment=assignment, days=days, reason=reason.strip(), requested_by=by)
-    _event(case, by=by, action="request_extension", from_status=before, comment=reason.strip(), data={"days": days})
+    event = _event(
+        case, by=by, action="request_extension", from_status=before, comment=reason.strip(), data={"days": days}
+    )
+    announce(case, "request_extension", by=by, event_id=event.pk)
     return case
 
 
@@ -685,7 +694,7 @@ def case_handle(*, case: Case, by: User, result: str) -> Case:
     case.handled_at = now
     _save(case, "status", "handled_at")
     refresh_clocks(case)
-    _event(
+    event = _event(
         case,
         by=by,
         action="handle",
@@ -693,6 +702,7 @@ def case_handle(*, case: Case, by: User, result: str) -> Case:
         comment=result.strip(),
         data={"department": assignment.department_id, "department_name": assignment.department.name},
     )
+    announce(case, "handle", by=by, event_id=event.pk)
     return case
 
 

@@ -1,0 +1,114 @@
+"""Against the real stack: Redis stopped while cases are created and dispatched, then started again,
+and a real Celery worker process delivers every notification exactly once.
+
+Runs when CELERY_BROKER_URL points at Redis and the database is PostgreSQL (the worker process
+must see the test database); .ci/run does that.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from disputes import services
+from disputes.models import Case
+from grids import outbox
+from grids.models import Delivery, DeliveryStatus, OutboxMessage
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
+
+REDIS_START = [
+    "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
+    "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log",
+]
+
+
+def redis_up() -> bool:
+    return subprocess.run(["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True, text=True).stdout.strip() == "PONG"
+
+
+def wait_for(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)  # polling another process, not waiting out a clock
+    return predicate()
+
+
+@pytest.fixture
+def real_stack():
+    if not settings.CELERY_BROKER_URL.startswith("redis://") or connection.vendor != "postgresql":
+        pytest.skip("needs CELERY_BROKER_URL=redis://… and DATABASE_URL=postgres://… (run by .ci/run)")
+    if not shutil.which("redis-server") or not redis_up():
+        pytest.skip("no local Redis server to stop and start")
+    yield
+    if not redis_up():
+        subprocess.run(REDIS_START, check=True)
+        wait_for(redis_up, 20)
+
+
+@pytest.fixture
+def worker(tmp_path, real_stack):
+    """A real `celery worker` process on the test database, writing emails to files."""
+    db = settings.DATABASES["default"]
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(tmp_path / "mail"),
+        ALLOW_DEV_SECRET_KEY="1",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "governance", "worker", "--pool=solo", "-c", "1", "--loglevel=warning",
+         "-n", f"it-{os.getpid()}@%h"],
+        env=env, cwd=settings.BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    yield tmp_path / "mail"
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def test_redis_down_then_up_delivers_everything_once(world, categories, worker):
+    for user in (world.dept_police, world.dept_urban):
+        user.email = f"{user.username}@example.org"
+        user.save()
+    subprocess.run(["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], capture_output=True)
+    assert wait_for(lambda: not redis_up(), 10)
+
+    numbers = []
+    for i in range(3):
+        micro = world.t.micro_grids[i % 2]
+        case = services.case_create(
+            by=world.grid_a, category=categories.road, description=f"第{i}件", urgency="urgent",
+            lat=micro.centroid_lat, lng=micro.centroid_lng,
+        )
+        case = services.case_accept(case=case, by=world.center_town)
+        services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1,
+                               co_departments=[world.urban1])
+        numbers.append(case.number)
+    assert Case.objects.filter(status="dispatched").count() == 3
+    assert OutboxMessage.objects.filter(published_at__isnull=True).count() == 6  # 3 cases × 2 departments
+
+    subprocess.run(REDIS_START, check=True)
+    assert wait_for(redis_up, 20)
+    from django.utils import timezone
+
+    assert outbox.drain(timezone.now() + timezone.timedelta(minutes=1)) == 6
+    assert wait_for(lambda: Delivery.objects.filter(status=DeliveryStatus.SENT).count() == 6, 90)
+    assert outbox.drain(timezone.now() + timezone.timedelta(minutes=1)) == 0
+    assert list(Delivery.objects.values_list("attempts", flat=True)) == [1] * 6
+    mails = "".join(p.read_text() for p in Path(worker).glob("*.log"))
+    assert mails.count("Subject:") == 6
+    for i in range(3):
+        assert mails.count(f"第{i}件") == 2  # one email to each department, no more
+    assert len(set(numbers)) == 3
