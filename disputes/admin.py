@@ -9,8 +9,16 @@ admin.site.register(WorkCalendarDay, WorkCalendarDayAdmin)
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
     list_display = [
-        "code", "name", "kind", "sign_hours_normal", "sign_hours_urgent", "sign_hours_emergency",
-        "handle_days_normal", "handle_days_urgent", "handle_days_emergency", "active",
+        "code",
+        "name",
+        "kind",
+        "sign_hours_normal",
+        "sign_hours_urgent",
+        "sign_hours_emergency",
+        "handle_days_normal",
+        "handle_days_urgent",
+        "handle_days_emergency",
+        "active",
     ]
     list_editable = ["active"]
     list_filter = ["kind", "active"]

@@ -52,7 +52,12 @@ def announce(case: Case, step: str, *, department_ids=(), by: User | None = None
     notify_many(
         [
             Message(
-                recipients, f"case_{step}", title, case.display_title, url, _when(case),
+                recipients,
+                f"case_{step}",
+                title,
+                case.display_title,
+                url,
+                _when(case),
                 f"event:{event_id}" if event_id else "",
             )
         ]

@@ -129,6 +129,9 @@ class CaseNumberSequence(models.Model):
     day = models.DateField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"
+
 
 class Case(models.Model):
     number = models.CharField(_("编号"), max_length=20, unique=True, editable=False)
@@ -280,7 +283,9 @@ class Assignment(models.Model):
                 name="assignment_one_active_per_department",
             ),
             models.UniqueConstraint(
-                fields=["case"], condition=Q(role="lead", status__in=["pending", "signed"]), name="assignment_one_active_lead"
+                fields=["case"],
+                condition=Q(role="lead", status__in=["pending", "signed"]),
+                name="assignment_one_active_lead",
             ),
         ]
 
@@ -333,6 +338,9 @@ class DeadlineAlert(models.Model):
             models.Index(fields=["sweep"], name="alert_sweep"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.clock} {self.level}"
+
 
 class ExtensionStatus(models.TextChoices):
     PENDING = "pending", _("待审批")
@@ -362,9 +370,12 @@ class ExtensionRequest(models.Model):
             models.CheckConstraint(condition=Q(days__gte=1, days__lte=30), name="extension_days_range"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.case_id} +{self.days} {self.status}"
+
 
 class CaseEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # noqa: ARG002 - the timeline is append-only
+    def update(self, **kwargs):
         raise TypeError("Case events are immutable.")
 
     def delete(self):
@@ -394,6 +405,9 @@ class CaseEvent(models.Model):
             models.Index(fields=["action", "created_at"], name="event_action_created"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action} {self.created_at:%Y-%m-%d %H:%M}"
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise TypeError("Case events are immutable.")
@@ -422,6 +436,9 @@ class Attachment(models.Model):
         verbose_name = _("附件")
         verbose_name_plural = _("附件")
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.original_name
 
     @property
     def is_image(self) -> bool:

@@ -57,24 +57,30 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
 
 def case_list_queryset(user: User) -> QuerySet[Case]:
     """Visible cases with what a list row shows, in a constant number of queries."""
-    return cases_visible_to(user).select_related("category", "area", "center", "reporter").prefetch_related(
-        Prefetch(
-            "assignments",
-            queryset=Assignment.objects.filter(status__in=ACTIVE_ASSIGNMENT_STATUSES).select_related("department"),
-            to_attr="active_assignments",
+    return (
+        cases_visible_to(user)
+        .select_related("category", "area", "center", "reporter")
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.filter(status__in=ACTIVE_ASSIGNMENT_STATUSES).select_related("department"),
+                to_attr="active_assignments",
+            )
         )
     )
 
 
 def case_detail_queryset(user: User) -> QuerySet[Case]:
     """Visible cases with everything the case page needs (assignments, timeline, attachments, extensions)."""
-    return cases_visible_to(user).select_related(
-        "category", "area", "center", "town", "reporter", "merged_into"
-    ).prefetch_related(
-        Prefetch("assignments", queryset=Assignment.objects.select_related("department").order_by("role", "id")),
-        Prefetch("events", queryset=CaseEvent.objects.select_related("actor").order_by("created_at", "id")),
-        "attachments",
-        Prefetch("extensions", queryset=ExtensionRequest.objects.order_by("requested_at")),
+    return (
+        cases_visible_to(user)
+        .select_related("category", "area", "center", "town", "reporter", "merged_into")
+        .prefetch_related(
+            Prefetch("assignments", queryset=Assignment.objects.select_related("department").order_by("role", "id")),
+            Prefetch("events", queryset=CaseEvent.objects.select_related("actor").order_by("created_at", "id")),
+            "attachments",
+            Prefetch("extensions", queryset=ExtensionRequest.objects.order_by("requested_at")),
+        )
     )
 
 
@@ -98,7 +104,9 @@ def filter_cases(
         qs = qs.filter(overdue=overdue)
     if q:
         q = q.strip()
-        qs = qs.filter(Q(number__startswith=q) | Q(title__icontains=q) | Q(description__icontains=q) | Q(address__icontains=q))
+        qs = qs.filter(
+            Q(number__startswith=q) | Q(title__icontains=q) | Q(description__icontains=q) | Q(address__icontains=q)
+        )
     return qs
 
 

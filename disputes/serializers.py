@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .deadlines import clock
 from .models import Assignment, Attachment, Case, CaseEvent, Category, ExtensionRequest, Kind, Urgency
-from .worktime import WorkingCalendar
 from .workflow import available_actions
+from .worktime import WorkingCalendar
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -21,9 +21,7 @@ class CategorySerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.DictField())
     def get_default_time_limits(self, obj: Category) -> dict:
-        return {
-            u: {"sign_hours": obj.sign_hours(u), "handle_days": obj.handle_days(u)} for u in Urgency.values
-        }
+        return {u: {"sign_hours": obj.sign_hours(u), "handle_days": obj.handle_days(u)} for u in Urgency.values}
 
 
 class AreaRefSerializer(serializers.Serializer):
@@ -50,8 +48,21 @@ class AssignmentSerializer(_ClockMixin, serializers.ModelSerializer):
     class Meta:
         model = Assignment
         fields = [
-            "id", "department", "role", "status", "dispatched_at", "sign_deadline", "handle_deadline", "signed_at",
-            "finished_at", "return_reason_code", "return_reason", "result", "overdue", "sign_clock", "handle_clock",
+            "id",
+            "department",
+            "role",
+            "status",
+            "dispatched_at",
+            "sign_deadline",
+            "handle_deadline",
+            "signed_at",
+            "finished_at",
+            "return_reason_code",
+            "return_reason",
+            "result",
+            "overdue",
+            "sign_clock",
+            "handle_clock",
         ]
 
     @extend_schema_field(serializers.DictField())
@@ -115,9 +126,27 @@ class CaseListSerializer(_ClockMixin, serializers.ModelSerializer):
     class Meta:
         model = Case
         fields = [
-            "id", "number", "kind", "category", "category_name", "title", "status", "status_display", "urgency",
-            "source", "area", "center", "address", "lat", "lng", "overdue", "sign_deadline", "handle_deadline",
-            "next_deadline_at", "created_at", "clock",
+            "id",
+            "number",
+            "kind",
+            "category",
+            "category_name",
+            "title",
+            "status",
+            "status_display",
+            "urgency",
+            "source",
+            "area",
+            "center",
+            "address",
+            "lat",
+            "lng",
+            "overdue",
+            "sign_deadline",
+            "handle_deadline",
+            "next_deadline_at",
+            "created_at",
+            "clock",
         ]
 
     def get_clock(self, obj: Case) -> str:
@@ -140,9 +169,21 @@ class CaseDetailSerializer(CaseListSerializer):
 
     class Meta(CaseListSerializer.Meta):
         fields = CaseListSerializer.Meta.fields + [
-            "description", "involved_people", "reporter", "satisfaction", "return_count", "dispatched_at",
-            "handled_at", "closed_at", "merged_into", "assignments", "deadlines", "timeline", "attachments",
-            "extensions", "available_actions",
+            "description",
+            "involved_people",
+            "reporter",
+            "satisfaction",
+            "return_count",
+            "dispatched_at",
+            "handled_at",
+            "closed_at",
+            "merged_into",
+            "assignments",
+            "deadlines",
+            "timeline",
+            "attachments",
+            "extensions",
+            "available_actions",
         ]
 
     @extend_schema_field(serializers.DictField())

@@ -356,7 +356,12 @@ def _check_departments(case: Case, lead: Department | None, co: Sequence[Departm
 
 @transaction.atomic
 def case_dispatch(
-    *, case: Case, by: User, lead_department: Department | None, co_departments: Sequence[Department] = (), comment: str = ""
+    *,
+    case: Case,
+    by: User,
+    lead_department: Department | None,
+    co_departments: Sequence[Department] = (),
+    comment: str = "",
 ) -> Case:
     """吹哨: the center dispatches the case to a lead department and optional co-departments.
 
@@ -572,7 +577,11 @@ def case_sign(*, case: Case, by: User) -> Case:
         by=by,
         action="sign",
         from_status=before,
-        data={"department": assignment.department_id, "department_name": assignment.department.name, "role": assignment.role},
+        data={
+            "department": assignment.department_id,
+            "department_name": assignment.department.name,
+            "role": assignment.role,
+        },
     )
     return case
 
@@ -667,7 +676,11 @@ def case_report(*, case: Case, by: User, result: str) -> Case:
     if not result or not result.strip():
         raise ValidationError({"result": [_("请填写协办结果")]})
     case, assignment, before = _begin(case, by, "report")
-    assignment.status, assignment.finished_at, assignment.result = AssignmentStatus.REPORTED, timezone.now(), result.strip()
+    assignment.status, assignment.finished_at, assignment.result = (
+        AssignmentStatus.REPORTED,
+        timezone.now(),
+        result.strip(),
+    )
     assignment.save(update_fields=["status", "finished_at", "result"])
     refresh_clocks(case)
     _event(

@@ -96,16 +96,28 @@ def _sweep_batch(batch: list[Assignment], *, now: datetime, token: str, result: 
         if level == "" and warn is not None and now >= warn:
             alerts.append(
                 DeadlineAlert(
-                    case=a.case, assignment=a, department=a.department, clock=clock,
-                    level=AlertLevel.YELLOW, deadline=deadline, sweep=token, created_at=now,
+                    case=a.case,
+                    assignment=a,
+                    department=a.department,
+                    clock=clock,
+                    level=AlertLevel.YELLOW,
+                    deadline=deadline,
+                    sweep=token,
+                    created_at=now,
                 )
             )
             level = AlertLevel.YELLOW
         if level != AlertLevel.RED and now >= deadline:
             alerts.append(
                 DeadlineAlert(
-                    case=a.case, assignment=a, department=a.department, clock=clock,
-                    level=AlertLevel.RED, deadline=deadline, sweep=token, created_at=now,
+                    case=a.case,
+                    assignment=a,
+                    department=a.department,
+                    clock=clock,
+                    level=AlertLevel.RED,
+                    deadline=deadline,
+                    sweep=token,
+                    created_at=now,
                 )
             )
             level = AlertLevel.RED
@@ -132,10 +144,18 @@ def _apply_effects(alerts: list[DeadlineAlert], *, now: datetime, result: SweepR
 
     events = [
         CaseEvent(
-            case=al.case, actor=None, action=f"deadline_{al.level}", from_status=al.case.status,
-            to_status=al.case.status, created_at=now,
-            data={"department": al.department_id, "department_name": al.department.name, "clock": al.clock,
-                  "deadline": al.deadline.isoformat()},
+            case=al.case,
+            actor=None,
+            action=f"deadline_{al.level}",
+            from_status=al.case.status,
+            to_status=al.case.status,
+            created_at=now,
+            data={
+                "department": al.department_id,
+                "department_name": al.department.name,
+                "clock": al.clock,
+                "deadline": al.deadline.isoformat(),
+            },
         )
         for al in alerts
     ]
@@ -152,8 +172,13 @@ def _apply_effects(alerts: list[DeadlineAlert], *, now: datetime, result: SweepR
                 escalations[case.pk] = (case.center_id, district.pk)
                 events.append(
                     CaseEvent(
-                        case=case, actor=None, action="escalate", from_status=case.status, to_status=case.status,
-                        comment=_("超期自动上报区级社会治理中心"), created_at=now,
+                        case=case,
+                        actor=None,
+                        action="escalate",
+                        from_status=case.status,
+                        to_status=case.status,
+                        comment=_("超期自动上报区级社会治理中心"),
+                        created_at=now,
                         data={"from_center": case.center_id, "to_center": district.pk, "automatic": True},
                     )
                 )
@@ -207,10 +232,13 @@ def _notify(alerts: list[DeadlineAlert], escalations: dict[int, tuple[int, int]]
         if al.level == AlertLevel.YELLOW:
             messages.append(
                 Message(
-                    staff_of[al.department_id], "deadline_yellow",
+                    staff_of[al.department_id],
+                    "deadline_yellow",
                     _("黄灯预警:%(number)s %(clock)s时限将到") % {"number": case.number, "clock": clock_name},
                     _("期限 %(deadline)s") % {"deadline": timezone.localtime(al.deadline).strftime("%Y-%m-%d %H:%M")},
-                    url, when, f"alert:{al.pk}",
+                    url,
+                    when,
+                    f"alert:{al.pk}",
                 )
             )
             continue
@@ -223,11 +251,14 @@ def _notify(alerts: list[DeadlineAlert], escalations: dict[int, tuple[int, int]]
         recipients += [u for path, u in officials if case.area_path.startswith(path)]
         messages.append(
             Message(
-                recipients, "deadline_red",
+                recipients,
+                "deadline_red",
                 _("红灯督办:%(number)s %(department)s%(clock)s超期")
                 % {"number": case.number, "department": al.department.name, "clock": clock_name},
                 _("超期已上报区级社会治理中心") if case.pk in escalations else "",
-                url, when, f"alert:{al.pk}",
+                url,
+                when,
+                f"alert:{al.pk}",
             )
         )
     notify_many(messages)

@@ -255,9 +255,7 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @login_required
 def attachment(request: HttpRequest, token: str) -> FileResponse:
     """Photos and files are served only to users who can see the case."""
-    item = get_object_or_404(
-        Attachment.objects.filter(case__in=selectors.cases_visible_to(request.user)), token=token
-    )
+    item = get_object_or_404(Attachment.objects.filter(case__in=selectors.cases_visible_to(request.user)), token=token)
     response = FileResponse(item.file.open("rb"), content_type=item.content_type)
     response["Content-Disposition"] = (
         f"inline; filename*=UTF-8''{item.token}.{item.extension}"

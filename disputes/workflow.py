@@ -92,9 +92,7 @@ TABLE: list[Transition] = [
     Transition("accept", _("受理"), frozenset({Status.REPORTED}), Status.ACCEPTED, Actor.CENTER),
     Transition("reject", _("不予受理"), frozenset({Status.REPORTED}), Status.REJECTED, Actor.CENTER, style="danger"),
     Transition("merge", _("合并重复"), frozenset({Status.REPORTED}), Status.MERGED, Actor.CENTER, style="secondary"),
-    Transition(
-        "resolve_on_site", _("就地化解"), frozenset({Status.REPORTED}), Status.VERIFIED, Actor.GRID_WORKER
-    ),
+    Transition("resolve_on_site", _("就地化解"), frozenset({Status.REPORTED}), Status.VERIFIED, Actor.GRID_WORKER),
     Transition("dispatch", _("派单(吹哨)"), frozenset({Status.ACCEPTED}), Status.DISPATCHED, Actor.CENTER),
     Transition("sign", _("签收(报到)"), OPEN_WORK, None, Actor.ASSIGNEE, frozenset({AssignmentStatus.PENDING})),
     Transition("return", _("退单"), OPEN_WORK, None, Actor.ASSIGNEE, ACTIVE, style="danger"),
@@ -109,9 +107,7 @@ TABLE: list[Transition] = [
         _no_pending_extension,
         style="secondary",
     ),
-    Transition(
-        "approve_extension", _("批准延期"), OPEN_WORK, None, Actor.CENTER, guard=_pending_extension
-    ),
+    Transition("approve_extension", _("批准延期"), OPEN_WORK, None, Actor.CENTER, guard=_pending_extension),
     Transition(
         "refuse_extension",
         _("不批准延期"),
@@ -126,9 +122,7 @@ TABLE: list[Transition] = [
         "handle", _("办结"), frozenset({Status.IN_PROGRESS}), Status.HANDLED, Actor.LEAD, SIGNED, _co_departments_done
     ),
     Transition("verify", _("核查通过"), frozenset({Status.HANDLED}), Status.VERIFIED, Actor.CENTER_OR_GRID_WORKER),
-    Transition(
-        "rework", _("返工"), frozenset({Status.HANDLED}), Status.IN_PROGRESS, Actor.CENTER, style="danger"
-    ),
+    Transition("rework", _("返工"), frozenset({Status.HANDLED}), Status.IN_PROGRESS, Actor.CENTER, style="danger"),
     Transition("feedback", _("回访"), frozenset({Status.VERIFIED}), None, Actor.CENTER, style="secondary"),
     Transition(
         "reopen", _("重新办理"), frozenset({Status.VERIFIED}), Status.ACCEPTED, Actor.CENTER, guard=_dissatisfied

@@ -6,8 +6,8 @@ def header(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from grids.selectors import get_scope
     from grids.notifications import unread_count
+    from grids.selectors import get_scope
 
     return {
         "scope": get_scope(user),

@@ -91,7 +91,9 @@ class MembershipAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
         else:
-            membership_grant(user=obj.user, role=obj.role, area=obj.area, department=obj.department, team_role=obj.team_role)
+            membership_grant(
+                user=obj.user, role=obj.role, area=obj.area, department=obj.department, team_role=obj.team_role
+            )
 
     def delete_model(self, request, obj):
         membership_revoke(membership=obj)

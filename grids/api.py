@@ -14,7 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -30,7 +36,6 @@ from .selectors import (
     areas_visible_to,
     can_see_sensitive,
     departments_visible_to,
-    get_scope,
     residents_visible_to,
 )
 from .validators import mask_id_number, mask_phone
@@ -62,9 +67,7 @@ class AreaFilter(filters.FilterSet):
 
 
 class DepartmentFilter(filters.FilterSet):
-    area = filters.ModelChoiceFilter(
-        queryset=visible_areas_for_filter, method="filter_serving", label=_("服务区域")
-    )
+    area = filters.ModelChoiceFilter(queryset=visible_areas_for_filter, method="filter_serving", label=_("服务区域"))
     kind = filters.ModelChoiceFilter(queryset=DepartmentKind.objects.all(), to_field_name="code", label=_("类型"))
 
     class Meta:
@@ -398,9 +401,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         if notification.read_at is None:
             notification.read_at = timezone.now()
             # Conditional update: a concurrent read keeps the first timestamp.
-            Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
-                read_at=notification.read_at
-            )
+            Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
         return Response(self.get_serializer(notification).data)
 
     @extend_schema(

@@ -27,7 +27,7 @@ class Level(models.TextChoices):
 
 
 LEVEL_ORDER = [c.value for c in Level]
-PARENT_LEVEL = {child: parent for parent, child in zip(LEVEL_ORDER, LEVEL_ORDER[1:])}
+PARENT_LEVEL = {child: parent for parent, child in zip(LEVEL_ORDER, LEVEL_ORDER[1:], strict=False)}
 
 
 class AreaQuerySet(models.QuerySet):
@@ -309,6 +309,9 @@ class Delivery(models.Model):
         constraints = [models.UniqueConstraint(fields=["notification", "channel"], name="delivery_once_per_channel")]
         indexes = [models.Index(fields=["status"], name="delivery_status", condition=~Q(status="sent"))]
 
+    def __str__(self) -> str:
+        return f"{self.notification_id} {self.channel} {self.status}"
+
 
 class OutboxMessage(models.Model):
     """A Celery task to publish, written in the same transaction as the change that causes it.
@@ -331,3 +334,6 @@ class OutboxMessage(models.Model):
         indexes = [
             models.Index(fields=["available_at"], name="outbox_unpublished", condition=Q(published_at__isnull=True))
         ]
+
+    def __str__(self) -> str:
+        return f"{self.task}{self.args}"

@@ -58,8 +58,14 @@ def notify_many(messages: list[Message]) -> list[Notification]:
             users[u.pk] = u
             rows.append(
                 Notification(
-                    recipient=u, kind=m.kind, title=m.title[:200], body=m.body, url=m.url[:200],
-                    dedupe_key=m.dedupe_key, created_at=now, deliver_after=m.deliver_after or now,
+                    recipient=u,
+                    kind=m.kind,
+                    title=m.title[:200],
+                    body=m.body,
+                    url=m.url[:200],
+                    dedupe_key=m.dedupe_key,
+                    created_at=now,
+                    deliver_after=m.deliver_after or now,
                 )
             )
     if not rows:
@@ -121,7 +127,7 @@ def deliver(delivery_id: int) -> str:
             send_mail(n.title, f"{n.body}\n\n{n.url}".strip(), settings.DEFAULT_FROM_EMAIL, [n.recipient.email])
         else:
             get_backend().send(n.recipient.phone, f"{n.title} {n.body}".strip()[:300])
-    except Exception as exc:  # noqa: BLE001 - any channel failure is recorded and retried
+    except Exception as exc:
         Delivery.objects.filter(pk=delivery_id).update(status=DeliveryStatus.FAILED, last_error=str(exc)[:300])
         raise
     Delivery.objects.filter(pk=delivery_id).update(status=DeliveryStatus.SENT, sent_at=timezone.now())

@@ -9,5 +9,5 @@ from . import notifications
 def deliver(self, delivery_id: int) -> str:
     try:
         return notifications.deliver(delivery_id)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise self.retry(exc=exc) from exc

@@ -92,9 +92,7 @@ def _sees_residents(user) -> bool:
 
 def _breadcrumb(user, area: Area) -> list[dict]:
     ancestors = list(area.ancestors())
-    linkable = set(
-        areas_visible_to(user).filter(pk__in=[a.pk for a in ancestors]).values_list("pk", flat=True)
-    )
+    linkable = set(areas_visible_to(user).filter(pk__in=[a.pk for a in ancestors]).values_list("pk", flat=True))
     return [{"area": a, "link": a.pk in linkable} for a in ancestors]
 
 

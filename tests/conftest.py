@@ -117,8 +117,14 @@ def categories(world):
     from disputes.models import Category
 
     road = Category.objects.create(
-        code="road_damage", name="道路破损", sign_hours_normal=7, sign_hours_urgent=2, sign_hours_emergency=1,
-        handle_days_normal=5, handle_days_urgent=3, handle_days_emergency=1,
+        code="road_damage",
+        name="道路破损",
+        sign_hours_normal=7,
+        sign_hours_urgent=2,
+        sign_hours_emergency=1,
+        handle_days_normal=5,
+        handle_days_urgent=3,
+        handle_days_emergency=1,
     )
     road.usual_department_kinds.add(world.kinds.urban)
     security = Category.objects.create(code="public_security", name="治安问题", kind="incident")

@@ -26,7 +26,7 @@ def run_concurrently(n, fn):
         try:
             barrier.wait()
             outcomes.append(("ok", fn()))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+        except Exception as exc:
             outcomes.append(("error", exc))
         finally:
             connections.close_all()

@@ -20,8 +20,13 @@ def test_journey_through_the_pages(world, categories, browser_client):
     micro = world.t.micro_grids[0]
     r = grid_a.post(
         "/cases/new/",
-        {"category": categories.road.pk, "urgency": "urgent", "description": "路面塌陷", "lat": micro.centroid_lat,
-         "lng": micro.centroid_lng},
+        {
+            "category": categories.road.pk,
+            "urgency": "urgent",
+            "description": "路面塌陷",
+            "lat": micro.centroid_lat,
+            "lng": micro.centroid_lng,
+        },
     )
     assert r.status_code == 302
     case = Case.objects.get()
@@ -102,7 +107,9 @@ def test_anonymous_is_sent_to_login(world, report, client):
 def _dispatch_many(world, report, n):
     for _ in range(n):
         case = services.case_accept(case=report(), by=world.center_town)
-        services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1, co_departments=[world.urban1])
+        services.case_dispatch(
+            case=case, by=world.center_town, lead_department=world.police1, co_departments=[world.urban1]
+        )
 
 
 @pytest.mark.parametrize("persona,tab", [("center_town", "all"), ("dept_police", "to_sign"), ("grid_a", "mine")])

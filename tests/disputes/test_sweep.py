@@ -57,7 +57,9 @@ def test_yellow_then_red_then_one_escalation(world, dispatched):
     for user in (world.dept_police, world.center_town, world.official):
         assert Notification.objects.filter(recipient=user, kind="deadline_red").count() == 1
     assert list(CaseEvent.objects.filter(case=case).values_list("action", flat=True))[-3:] == [
-        "deadline_yellow", "deadline_red", "escalate",
+        "deadline_yellow",
+        "deadline_red",
+        "escalate",
     ]
 
     again = sweep_deadlines(now=at("2026-10-08 16:05"))

@@ -22,8 +22,14 @@ def test_full_journey_from_pin_to_closed(world, categories, api):
     micro = world.t.micro_grids[1]
     r = api(world.grid_a).post(
         "/api/v1/cases/",
-        {"category": "road_damage", "description": "井盖缺失", "lat": micro.centroid_lat, "lng": micro.centroid_lng,
-         "urgency": "normal", "title": "井盖缺失"},
+        {
+            "category": "road_damage",
+            "description": "井盖缺失",
+            "lat": micro.centroid_lat,
+            "lng": micro.centroid_lng,
+            "urgency": "normal",
+            "title": "井盖缺失",
+        },
         format="json",
     )
     assert r.status_code == 201, r.content
@@ -37,14 +43,20 @@ def test_full_journey_from_pin_to_closed(world, categories, api):
     assert "accept" in api(world.center_town).get(f"/api/v1/cases/{case.pk}/").json()["available_actions"]
     assert act(api, world.center_town, case, "accept", comment="受理").status_code == 200
     r = act(
-        api, world.center_town, case, "dispatch",
-        lead_department=world.police1.pk, co_departments=[world.urban1.pk], comment="请派出所牵头",
+        api,
+        world.center_town,
+        case,
+        "dispatch",
+        lead_department=world.police1.pk,
+        co_departments=[world.urban1.pk],
+        comment="请派出所牵头",
     )
     assert r.status_code == 200, r.content
     detail = r.json()
     assert detail["status"] == "dispatched"
     assert {a["department"]["id"]: a["role"] for a in detail["assignments"]} == {
-        world.police1.pk: "lead", world.urban1.pk: "co",
+        world.police1.pk: "lead",
+        world.urban1.pk: "co",
     }
     # 7 working hours from Tue 09:00 → Tue 17:30 is 7.5 h away minus lunch 2 h = 6.5 h; so Wed 09:00.
     assert parse_datetime(detail["deadlines"]["sign"]) == parse_datetime("2026-11-18T09:00+08:00")
@@ -68,7 +80,17 @@ def test_full_journey_from_pin_to_closed(world, categories, api):
 
     actions = list(CaseEvent.objects.filter(case=case).values_list("action", flat=True))
     assert actions == [
-        "report", "accept", "dispatch", "sign", "sign", "progress", "report", "handle", "verify", "feedback", "close",
+        "report",
+        "accept",
+        "dispatch",
+        "sign",
+        "sign",
+        "progress",
+        "report",
+        "handle",
+        "verify",
+        "feedback",
+        "close",
     ]
     timeline = api(world.official).get(f"/api/v1/cases/{case.pk}/").json()["timeline"]
     assert [e["action"] for e in timeline] == actions
@@ -102,7 +124,9 @@ def test_wrong_state_is_409_and_bad_body_is_400(world, report, api):
     r = act(api, world.center_town, case, "dispatch", lead_department=world.police2.pk)
     assert r.status_code == 400  # town 2's police station does not serve town 1
     assert "lead_department" in r.json()
-    r = act(api, world.center_town, case, "dispatch", lead_department=world.police1.pk, co_departments=[world.police1.pk])
+    r = act(
+        api, world.center_town, case, "dispatch", lead_department=world.police1.pk, co_departments=[world.police1.pk]
+    )
     assert r.status_code == 400
     assert "co_departments" in r.json()
     assert api(world.center_town).post(f"/api/v1/cases/{case.pk}/actions/fly/", {}, format="json").status_code == 404
@@ -220,9 +244,16 @@ def test_reclassifying_recomputes_the_running_clocks(world, report, api, categor
     act(api, world.center_town, case, "accept")
     act(api, world.center_town, case, "dispatch", lead_department=world.urban1.pk)
     before = Case.objects.get(pk=case.pk).sign_deadline
-    assert api(world.official).patch(f"/api/v1/cases/{case.pk}/", {"urgency": "emergency"}, format="json").status_code == 403
-    assert api(world.grid_b).patch(f"/api/v1/cases/{case.pk}/", {"urgency": "emergency"}, format="json").status_code == 404
-    assert api(world.center_town).patch(f"/api/v1/cases/{case.pk}/", {"urgency": "soon"}, format="json").status_code == 400
+    assert (
+        api(world.official).patch(f"/api/v1/cases/{case.pk}/", {"urgency": "emergency"}, format="json").status_code
+        == 403
+    )
+    assert (
+        api(world.grid_b).patch(f"/api/v1/cases/{case.pk}/", {"urgency": "emergency"}, format="json").status_code == 404
+    )
+    assert (
+        api(world.center_town).patch(f"/api/v1/cases/{case.pk}/", {"urgency": "soon"}, format="json").status_code == 400
+    )
     r = api(world.center_town).patch(f"/api/v1/cases/{case.pk}/", {"urgency": "emergency"}, format="json")
     assert r.status_code == 200
     after = Case.objects.get(pk=case.pk).sign_deadline

@@ -8,14 +8,28 @@ from disputes.workflow import available_actions
 pytestmark = pytest.mark.django_db
 
 PERSONAS = [
-    "grid_a", "grid_b", "center_town", "center_town2", "center_district", "official",
-    "dept_police", "dept_urban", "dept_police2", "mediator", "legal", "outsider", "admin",
+    "grid_a",
+    "grid_b",
+    "center_town",
+    "center_town2",
+    "center_district",
+    "official",
+    "dept_police",
+    "dept_urban",
+    "dept_police2",
+    "mediator",
+    "legal",
+    "outsider",
+    "admin",
 ]
 
 
 def offered(world, case):
-    case = type(case).objects.prefetch_related("assignments__department", "extensions").select_related("center").get(
-        pk=case.pk
+    case = (
+        type(case)
+        .objects.prefetch_related("assignments__department", "extensions")
+        .select_related("center")
+        .get(pk=case.pk)
     )
     return {p: {t.action for t in available_actions(getattr(world, p), case)} for p in PERSONAS}
 
@@ -85,6 +99,4 @@ def test_handled_then_verified(world, report):
 
 def test_escalated_case_belongs_to_the_district_center(world, report):
     case = services.case_escalate(case=report(), by=world.center_town, reason="重大")
-    assert offered(world, case) == expect(
-        grid_a={"resolve_on_site"}, center_district={"accept", "reject", "merge"}
-    )
+    assert offered(world, case) == expect(grid_a={"resolve_on_site"}, center_district={"accept", "reject", "merge"})

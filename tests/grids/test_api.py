@@ -13,7 +13,6 @@ from grids.services import area_create
 from grids.validators import mask_id_number, mask_phone
 from tests.conftest import PASSWORD
 from tests.grids.conftest import make_resident
-from tests.territory import box
 
 pytestmark = pytest.mark.django_db
 

@@ -59,7 +59,9 @@ def test_deferred_notifications_appear_in_the_morning(world):
 
     with time_machine.travel("2026-11-17 20:00 +0800", tick=False):
         notifications.notify(
-            recipients=[world.center_town], kind="t", title="x",
+            recipients=[world.center_town],
+            kind="t",
+            title="x",
             deliver_after=notifications.timezone.now().replace(hour=0) + notifications.timezone.timedelta(days=1),
         )
         assert notifications.unread_count(world.center_town) == 0
@@ -76,8 +78,13 @@ def test_broker_down_loses_nothing(world, report, sent_tasks, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         r = api(world.grid_a).post(
             "/api/v1/cases/",
-            {"category": "road_damage", "description": "x", "lat": world.t.micro_grids[0].centroid_lat,
-             "lng": world.t.micro_grids[0].centroid_lng, "urgency": "urgent"},
+            {
+                "category": "road_damage",
+                "description": "x",
+                "lat": world.t.micro_grids[0].centroid_lat,
+                "lng": world.t.micro_grids[0].centroid_lng,
+                "urgency": "urgent",
+            },
             format="json",
         )
         assert r.status_code == 201

@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import ValidationError
+
 from grids.validators import mask_id_number, mask_phone, normalize_id_number, normalize_phone
 from tests.grids.conftest import check_digit
 

@@ -24,13 +24,30 @@ from grids.models import Delivery, DeliveryStatus, OutboxMessage
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
 REDIS_START = [
-    "redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
-    "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log",
+    "redis-server",
+    "--daemonize",
+    "yes",
+    "--bind",
+    "127.0.0.1",
+    "-::1",
+    "--port",
+    "6379",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    "/var/lib/redis",
+    "--logfile",
+    "/var/log/redis/ci.log",
 ]
 
 
 def redis_up() -> bool:
-    return subprocess.run(["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True, text=True).stdout.strip() == "PONG"
+    return (
+        subprocess.run(["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True, text=True).stdout.strip()
+        == "PONG"
+    )
 
 
 def wait_for(predicate, timeout=60.0):
@@ -66,9 +83,25 @@ def worker(tmp_path, real_stack):
         ALLOW_DEV_SECRET_KEY="1",
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "governance", "worker", "--pool=solo", "-c", "1", "--loglevel=warning",
-         "-n", f"it-{os.getpid()}@%h"],
-        env=env, cwd=settings.BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "governance",
+            "worker",
+            "--pool=solo",
+            "-c",
+            "1",
+            "--loglevel=warning",
+            "-n",
+            f"it-{os.getpid()}@%h",
+        ],
+        env=env,
+        cwd=settings.BASE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     yield tmp_path / "mail"
     process.terminate()
@@ -89,12 +122,17 @@ def test_redis_down_then_up_delivers_everything_once(world, categories, worker):
     for i in range(3):
         micro = world.t.micro_grids[i % 2]
         case = services.case_create(
-            by=world.grid_a, category=categories.road, description=f"第{i}件", urgency="urgent",
-            lat=micro.centroid_lat, lng=micro.centroid_lng,
+            by=world.grid_a,
+            category=categories.road,
+            description=f"第{i}件",
+            urgency="urgent",
+            lat=micro.centroid_lat,
+            lng=micro.centroid_lng,
         )
         case = services.case_accept(case=case, by=world.center_town)
-        services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1,
-                               co_departments=[world.urban1])
+        services.case_dispatch(
+            case=case, by=world.center_town, lead_department=world.police1, co_departments=[world.urban1]
+        )
         numbers.append(case.number)
     assert Case.objects.filter(status="dispatched").count() == 3
     assert OutboxMessage.objects.filter(published_at__isnull=True).count() == 6  # 3 cases × 2 departments
