@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from disputes import api as disputes_api
+from governance import api as governance_api
 from grids import api as grids_api
 
 router = DefaultRouter()
@@ -14,6 +15,7 @@ router.register("residents", grids_api.ResidentViewSet, basename="resident")
 router.register("notifications", grids_api.NotificationViewSet, basename="notification")
 router.register("categories", disputes_api.CategoryViewSet, basename="category")
 router.register("cases", disputes_api.CaseViewSet, basename="case")
+router.register("reports", governance_api.ReportViewSet, basename="report")
 
 urlpatterns = [
     path("auth/token/", grids_api.ObtainTokenView.as_view(), name="api-token"),

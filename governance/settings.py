@@ -256,6 +256,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"ReportKindEnum": "governance.models.ReportKind"},
 }
 
 # Working time for deadlines (Asia/Shanghai), "HH:MM-HH:MM" periods.

@@ -11,4 +11,5 @@ urlpatterns = [
     path("api/v1/", include("governance.api_urls")),
     path("", include("grids.urls")),
     path("", include("disputes.urls")),
+    path("", include("governance.report_urls")),
 ]

@@ -25,7 +25,10 @@ PASSWORD = "persona-pass-123"
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Personas are created in every test; full-strength PBKDF2 would dominate the run time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # hashes made outside the fixture still verify
+    ]
 
 
 def make_user(username: str, **extra) -> User:
