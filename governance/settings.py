@@ -256,7 +256,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"ReportKindEnum": "governance.models.ReportKind"},
+    "ENUM_NAME_OVERRIDES": {
+        "ReportKindEnum": "governance.models.ReportKind",
+        "CaseKindEnum": "disputes.models.Kind",
+        "CaseStatusEnum": "disputes.models.Status",
+        "AssignmentStatusEnum": "disputes.models.AssignmentStatus",
+        "ExtensionStatusEnum": "disputes.models.ExtensionStatus",
+    },
 }
 
 # Working time for deadlines (Asia/Shanghai), "HH:MM-HH:MM" periods.
