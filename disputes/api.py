@@ -36,6 +36,10 @@ class CaseFilterSerializer(serializers.Serializer):
     category = serializers.CharField(required=False)
     overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
     q = serializers.CharField(required=False, allow_blank=True)
+    created_from = serializers.DateField(required=False)
+    created_to = serializers.DateField(required=False)
+    closed_from = serializers.DateField(required=False)
+    closed_to = serializers.DateField(required=False)
 
 
 def parse_case_filters(user, params) -> dict:
@@ -98,6 +102,10 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             OpenApiParameter("category", OpenApiTypes.STR, description="category code or id"),
             OpenApiParameter("overdue", OpenApiTypes.BOOL),
             OpenApiParameter("q", OpenApiTypes.STR, description="number prefix or text"),
+            OpenApiParameter("created_from", OpenApiTypes.DATE),
+            OpenApiParameter("created_to", OpenApiTypes.DATE),
+            OpenApiParameter("closed_from", OpenApiTypes.DATE),
+            OpenApiParameter("closed_to", OpenApiTypes.DATE),
         ]
     )
     def list(self, request, *args, **kwargs):

@@ -92,8 +92,13 @@ def filter_cases(
     category=None,
     overdue: bool | None = None,
     q: str | None = None,
+    created_from=None,
+    created_to=None,
+    closed_from=None,
+    closed_to=None,
 ) -> QuerySet[Case]:
-    """The filters the queue, the list page and the API share."""
+    """The filters the queue, the list page, the API and the dashboard's cross-checks share.
+    Date bounds are local dates, inclusive."""
     if status:
         qs = qs.filter(status__in=status.split(","))
     if area is not None:
@@ -102,12 +107,23 @@ def filter_cases(
         qs = qs.filter(category=category)
     if overdue is not None:
         qs = qs.filter(overdue=overdue)
+    for field, lo, hi in (("created_at", created_from, created_to), ("closed_at", closed_from, closed_to)):
+        if lo is not None:
+            qs = qs.filter(**{f"{field}__gte": _day_start(lo)})
+        if hi is not None:
+            qs = qs.filter(**{f"{field}__lt": _day_start(hi + timedelta(days=1))})
     if q:
         q = q.strip()
         qs = qs.filter(
             Q(number__startswith=q) | Q(title__icontains=q) | Q(description__icontains=q) | Q(address__icontains=q)
         )
     return qs
+
+
+def _day_start(day):
+    from datetime import datetime, time
+
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
 # Queue tabs. Each is a filter on top of the visible cases.

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from disputes import api as disputes_api
 from governance import api as governance_api
+from governance.dashboard_views import DashboardAPIView
 from grids import api as grids_api
 
 router = DefaultRouter()
@@ -20,6 +21,7 @@ router.register("reports", governance_api.ReportViewSet, basename="report")
 urlpatterns = [
     path("auth/token/", grids_api.ObtainTokenView.as_view(), name="api-token"),
     path("me/", grids_api.MeView.as_view(), name="api-me"),
+    path("dashboard/", DashboardAPIView.as_view(), name="api-dashboard"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),

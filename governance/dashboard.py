@@ -1,0 +1,284 @@
+"""The officials' screen ("一屏观全城"): every figure for one area and period, in a constant
+number of aggregate queries. The three rates use the same definitions as the weekly report.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Value
+from django.db.models.functions import StrIndex, Substr, TruncDate
+from django.utils import timezone
+
+from disputes.models import (
+    OPEN_STATUSES,
+    AlertLevel,
+    Assignment,
+    AssignmentStatus,
+    Case,
+    CaseEvent,
+    Category,
+    DeadlineAlert,
+    ExtensionRequest,
+    ReturnReason,
+    Satisfaction,
+    Status,
+)
+from grids.models import Area, User
+from grids.selectors import areas_visible_to
+
+from .reports import GOOD_SATISFACTION, REPORT_TZ, SIGNED_IN_TIME
+
+MAX_DAYS = 366
+
+
+def _bounds(start: date, end_inclusive: date) -> tuple[datetime, datetime]:
+    lo = datetime.combine(start, time.min, tzinfo=REPORT_TZ)
+    hi = datetime.combine(end_inclusive + timedelta(days=1), time.min, tzinfo=REPORT_TZ)
+    return lo, hi
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def child_key(parent: Area):
+    """An expression giving, for a case under `parent`, the path of the child area it lies in
+    (e.g. the town's path under the district), so figures group by child in one query."""
+    n = len(parent.path)
+    rest = Substr("area_path", n + 1)
+    return Substr("area_path", 1, Value(n, output_field=IntegerField()) + StrIndex(rest, Value("/")))
+
+
+def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict:
+    """All the figures the dashboard shows for `area` over [start, end] (dates inclusive)."""
+    lo, hi = _bounds(start, end)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    week_start = today - timedelta(days=today.weekday())
+    path = area.path
+    cases = Case.objects.filter(area_path__startswith=path)
+    period = Q(created_at__gte=lo, created_at__lt=hi)
+
+    kpi = cases.aggregate(
+        new_today=Count("id", filter=Q(created_at__gte=_bounds(today, today)[0])),
+        new_week=Count("id", filter=Q(created_at__gte=_bounds(week_start, week_start)[0])),
+        new=Count("id", filter=period),
+        in_progress=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+        overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, overdue=True)),
+        closed=Count("id", filter=Q(status=Status.CLOSED, closed_at__gte=lo, closed_at__lt=hi)),
+        handled=Count("id", filter=Q(handled_at__gte=lo, handled_at__lt=hi)),
+        on_time=Count(
+            "id",
+            filter=Q(handled_at__gte=lo, handled_at__lt=hi)
+            & (Q(handle_deadline__isnull=True) | Q(handled_at__lte=F("handle_deadline"))),
+        ),
+        resolution_due=Count("id", filter=Q(handle_deadline__gte=lo, handle_deadline__lt=hi)),
+        resolution_met=Count(
+            "id", filter=Q(handle_deadline__gte=lo, handle_deadline__lt=hi, handled_at__lte=F("handle_deadline"))
+        ),
+    )
+    response = (
+        Assignment.objects.filter(case__area_path__startswith=path, sign_deadline__gte=lo, sign_deadline__lt=hi)
+        .exclude(return_reason_code=ReturnReason.WITHDRAWN)
+        .aggregate(due=Count("id"), met=Count("id", filter=SIGNED_IN_TIME))
+    )
+    feedback = _feedback(path, lo, hi).aggregate(
+        total=Count("id"), good=Count("id", filter=Q(answer__in=GOOD_SATISFACTION))
+    )
+
+    trend_days = max(30, min((end - start).days + 1, MAX_DAYS))
+    trend_start = end - timedelta(days=trend_days - 1)
+    t_lo, t_hi = _bounds(trend_start, end)
+    new_by_day = dict(
+        cases.filter(created_at__gte=t_lo, created_at__lt=t_hi)
+        .annotate(day=TruncDate("created_at", tzinfo=REPORT_TZ))
+        .values_list("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    closed_by_day = dict(
+        cases.filter(status=Status.CLOSED, closed_at__gte=t_lo, closed_at__lt=t_hi)
+        .annotate(day=TruncDate("closed_at", tzinfo=REPORT_TZ))
+        .values_list("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    days = [trend_start + timedelta(days=i) for i in range(trend_days)]
+
+    by_category = [
+        {"code": row["category__code"], "name": row["category__name"], "count": row["n"]}
+        for row in cases.filter(period)
+        .values("category__code", "category__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "category__code")
+    ]
+
+    return {
+        "area": {"id": area.pk, "code": area.code, "name": area.name, "level": area.level},
+        "breadcrumb": _breadcrumb(area, user),
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "kpis": {
+            "new_today": kpi["new_today"],
+            "new_week": kpi["new_week"],
+            "new": kpi["new"],
+            "in_progress": kpi["in_progress"],
+            "overdue": kpi["overdue"],
+            "closed": kpi["closed"],
+            "on_time_rate": _rate(kpi["on_time"], kpi["handled"]),
+            "response_rate": _rate(response["met"], response["due"]),
+            "resolution_rate": _rate(kpi["resolution_met"], kpi["resolution_due"]),
+            "satisfaction_rate": _rate(feedback["good"], feedback["total"]),
+        },
+        "trend": {
+            "days": [d.isoformat() for d in days],
+            "new": [new_by_day.get(d, 0) for d in days],
+            "closed": [closed_by_day.get(d, 0) for d in days],
+        },
+        "categories": by_category,
+        "children": _children(area, lo, hi, user),
+        "departments": _departments(path, lo, hi),
+        "generated_at": now.isoformat(),
+    }
+
+
+def _feedback(path: str, lo: datetime, hi: datetime):
+    """The last 回访 of each case within the period (same rule as the weekly report)."""
+    from django.db.models import CharField
+    from django.db.models.fields.json import KeyTextTransform
+    from django.db.models.functions import Cast
+
+    in_period = CaseEvent.objects.filter(action="feedback", created_at__gte=lo, created_at__lt=hi)
+    later = in_period.filter(case=OuterRef("case")).filter(
+        Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__gt=OuterRef("id"))
+    )
+    return (
+        in_period.filter(case__area_path__startswith=path)
+        .filter(~Exists(later))
+        .annotate(answer=Cast(KeyTextTransform("satisfaction", "data"), output_field=CharField()))
+    )
+
+
+def _breadcrumb(area: Area, user: User) -> list[dict]:
+    visible = set(areas_visible_to(user).filter(code__in=area.ancestor_codes).values_list("code", flat=True))
+    return [{"id": a.pk, "name": a.name, "level": a.level} for a in area.ancestors() if a.code in visible] + [
+        {"id": area.pk, "name": area.name, "level": area.level}
+    ]
+
+
+def _children(area: Area, lo: datetime, hi: datetime, user: User) -> list[dict]:
+    """The child areas with their load (open, overdue) and the three rates, for the ranking and the map."""
+    children = list(areas_visible_to(user).filter(parent=area).order_by("code"))
+    if not children:
+        return []
+    key = child_key(area)
+    path = area.path
+    case_rows = {
+        row["child"]: row
+        for row in Case.objects.filter(area_path__startswith=path)
+        .annotate(child=key)
+        .values("child")
+        .annotate(
+            new=Count("id", filter=Q(created_at__gte=lo, created_at__lt=hi)),
+            open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+            overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, overdue=True)),
+            closed=Count("id", filter=Q(status=Status.CLOSED, closed_at__gte=lo, closed_at__lt=hi)),
+            resolution_due=Count("id", filter=Q(handle_deadline__gte=lo, handle_deadline__lt=hi)),
+            resolution_met=Count(
+                "id", filter=Q(handle_deadline__gte=lo, handle_deadline__lt=hi, handled_at__lte=F("handle_deadline"))
+            ),
+        )
+    }
+    n = len(path)
+    response_rows = {
+        row["child"]: row
+        for row in Assignment.objects.filter(
+            case__area_path__startswith=path, sign_deadline__gte=lo, sign_deadline__lt=hi
+        )
+        .exclude(return_reason_code=ReturnReason.WITHDRAWN)
+        .annotate(
+            child=Substr(
+                "case__area_path",
+                1,
+                Value(n, output_field=IntegerField()) + StrIndex(Substr("case__area_path", n + 1), Value("/")),
+            )
+        )
+        .values("child")
+        .annotate(due=Count("id"), met=Count("id", filter=SIGNED_IN_TIME))
+    }
+    feedback_rows = {
+        row["child"]: row
+        for row in _feedback(path, lo, hi)
+        .annotate(
+            child=Substr(
+                "case__area_path",
+                1,
+                Value(n, output_field=IntegerField()) + StrIndex(Substr("case__area_path", n + 1), Value("/")),
+            )
+        )
+        .values("child")
+        .annotate(total=Count("id"), good=Count("id", filter=Q(answer__in=GOOD_SATISFACTION)))
+    }
+    result = []
+    for child in children:
+        c = case_rows.get(child.path, {})
+        r = response_rows.get(child.path, {})
+        f = feedback_rows.get(child.path, {})
+        result.append(
+            {
+                "id": child.pk,
+                "code": child.code,
+                "name": child.name,
+                "level": child.level,
+                "new": c.get("new", 0),
+                "open": c.get("open", 0),
+                "overdue": c.get("overdue", 0),
+                "closed": c.get("closed", 0),
+                "response_rate": _rate(r.get("met", 0), r.get("due", 0)),
+                "resolution_rate": _rate(c.get("resolution_met", 0), c.get("resolution_due", 0)),
+                "satisfaction_rate": _rate(f.get("good", 0), f.get("total", 0)),
+                "boundary": child.boundary,
+            }
+        )
+    return result
+
+
+def _departments(path: str, lo: datetime, hi: datetime) -> list[dict]:
+    """The department league: overdue work (red alerts), returns and extensions in the period."""
+    rows: dict[int, dict] = {}
+
+    def add(qs, field: str) -> None:
+        for row in qs:
+            entry = rows.setdefault(
+                row["department"],
+                {"id": row["department"], "name": row["department__name"], "overdue": 0, "returns": 0, "extensions": 0},
+            )
+            entry[field] = row["n"]
+
+    add(
+        DeadlineAlert.objects.filter(
+            case__area_path__startswith=path, level=AlertLevel.RED, created_at__gte=lo, created_at__lt=hi
+        )
+        .values("department", "department__name")
+        .annotate(n=Count("id")),
+        "overdue",
+    )
+    add(
+        Assignment.objects.filter(
+            case__area_path__startswith=path, status=AssignmentStatus.RETURNED, finished_at__gte=lo, finished_at__lt=hi
+        )
+        .exclude(return_reason_code=ReturnReason.WITHDRAWN)
+        .values("department", "department__name")
+        .annotate(n=Count("id")),
+        "returns",
+    )
+    add(
+        ExtensionRequest.objects.filter(case__area_path__startswith=path, requested_at__gte=lo, requested_at__lt=hi)
+        .values(department=F("assignment__department"), department__name=F("assignment__department__name"))
+        .annotate(n=Count("id")),
+        "extensions",
+    )
+    return sorted(rows.values(), key=lambda r: (-r["overdue"], -r["returns"], -r["extensions"], r["name"]))
+
+
+__all__ = ["Category", "Satisfaction", "dashboard_figures"]
