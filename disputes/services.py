@@ -510,20 +510,14 @@ def case_close(*, case: Case, by: User, comment: str = "") -> Case:
 
 
 @transaction.atomic
-def case_escalate(*, case: Case, by: User | None, reason: str, automatic: bool = False) -> Case:
+def case_escalate(*, case: Case, by: User, reason: str) -> Case:
     """上报: the town center hands the case to the district center, whose staff then act on it.
 
-    `by=None, automatic=True` is the deadline sweep escalating an overdue case.
+    (The deadline sweep escalates overdue cases itself, in bulk: disputes/sweep.py.)
     """
     if not reason or not reason.strip():
         raise ValidationError({"reason": [_("请填写上报理由")]})
-    if automatic:
-        case = _lock(case)
-        before = case.status
-        if case.center.level != Level.TOWN:
-            return case
-    else:
-        case, _a, before = _begin(case, by, "escalate")
+    case, _a, before = _begin(case, by, "escalate")
     district = _district_of(case.center)
     previous = case.center
     case.center = district
@@ -534,7 +528,7 @@ def case_escalate(*, case: Case, by: User | None, reason: str, automatic: bool =
         action="escalate",
         from_status=before,
         comment=reason.strip(),
-        data={"from_center": previous.pk, "to_center": district.pk, "automatic": automatic},
+        data={"from_center": previous.pk, "to_center": district.pk, "automatic": False},
     )
     announce(case, "escalate", by=by, event_id=event.pk)
     return case

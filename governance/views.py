@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
@@ -12,6 +14,8 @@ from disputes import selectors as case_selectors
 from disputes.models import OPEN_STATUSES, Status
 from grids.models import Role
 from grids.selectors import get_scope
+
+from .dashboard import dashboard_figures
 
 
 @login_required
@@ -54,6 +58,12 @@ def home(request: HttpRequest) -> HttpResponse:
     context["panels"] = panels
     if scope.has_role(Role.GRID_WORKER, Role.GRID_CHIEF):
         context["my_cases"] = case_selectors.case_list_queryset(user).filter(reporter=user)[:8]
+        grid = scope.home_area()
+        if grid is not None:
+            # The grid's own small dashboard: the last 30 days.
+            context["grid_figures"] = dashboard_figures(
+                area=grid, start=today - timedelta(days=29), end=today, user=user
+            )["kpis"]
     context["can_report"] = scope.is_admin or scope.has_role(Role.GRID_WORKER, Role.GRID_CHIEF, Role.CENTER_STAFF)
     from disputes.views import TAB_LABELS
 

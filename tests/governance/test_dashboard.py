@@ -146,3 +146,11 @@ def test_xlsx_export(world, fixture_cases, browser_client):
     assert rows["期间新增"] == 4 and rows["已超期"] == 1 and rows["响应率(%)"] == 50.0
     children = list(wb.worksheets[1].iter_rows(values_only=True))
     assert children[1][0] == world.town1.name and children[1][1] == 3
+
+
+@time_machine.travel(NOW, tick=False)
+def test_grid_worker_home_has_the_grids_small_dashboard(world, fixture_cases, browser_client):
+    page = browser_client(world.grid_a).get("/").content.decode()
+    assert 'data-testid="grid-dashboard"' in page
+    assert world.t.grids[0].name in page
+    assert 'data-testid="grid-dashboard"' not in browser_client(world.official).get("/").content.decode()
