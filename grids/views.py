@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from .api import ResidentFilter
 from .models import LEVEL_ORDER, Area, Level, Membership, Notification, Resident, Role
+from .notifications import inbox as notification_inbox
 from .selectors import (
     areas_visible_to,
     can_see_sensitive,
@@ -277,7 +278,8 @@ def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _inbox(user) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient=user)
+    # Deferred notifications (outside working hours) appear when they are due.
+    return notification_inbox(user)
 
 
 @login_required

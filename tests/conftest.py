@@ -23,6 +23,16 @@ PASSWORD = "persona-pass-123"
 
 
 @pytest.fixture(autouse=True)
+def _chinese_first():
+    """Every test starts in the default language; a request in English must not leak into the next test."""
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Personas are created in every test; full-strength PBKDF2 would dominate the run time."""
     settings.PASSWORD_HASHERS = [

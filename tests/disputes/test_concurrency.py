@@ -26,7 +26,7 @@ def run_concurrently(n, fn):
         try:
             barrier.wait()
             outcomes.append(("ok", fn()))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - collected and asserted by the test
             outcomes.append(("error", exc))
         finally:
             connections.close_all()
