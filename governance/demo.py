@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from disputes.models import Category, Kind
+from governance.demo_cases import seed_demo_cases
 from grids.geo import centroid_of
 from grids.models import (
     LEVEL_ORDER,
@@ -600,4 +601,6 @@ def seed_demo(*, password: str, progress: Progress | None = None) -> SeedResult:
     result.created["users"], result.created["memberships"] = _seed_users(
         password=password, areas=areas, departments=departments, progress=report
     )
+    users = {u.username: u for u in User.objects.filter(username__in=[login.username for login in DEMO_LOGINS])}
+    result.created["cases"] = seed_demo_cases(users=users, progress=report)
     return result

@@ -210,3 +210,26 @@ def test_refuses_with_debug_off_unless_forced(seed_output):
     out = io.StringIO()
     call_command("seed_demo", "--force", stdout=out)
     assert "nothing changed" in out.getvalue()
+
+
+def test_demo_history_is_consistent_and_sweepable(db):
+    """The seeded history obeys the same rules as the services: unique numbers that the next
+    intake continues, department permissions on dispatched cases, and clocks the sweep can act on."""
+    from django.core.management import call_command
+
+    from disputes.models import Assignment, Case, CaseNumberSequence
+    from disputes.selectors import cases_visible_to
+    from disputes.sweep import sweep_deadlines
+    from grids.models import User
+
+    call_command("seed_demo", "--force", verbosity=0)
+    assert Case.objects.count() == 600
+    for seq in CaseNumberSequence.objects.all():
+        numbers = Case.objects.filter(number__startswith=f"{seq.day:%Y%m%d}-")
+        assert numbers.count() == seq.last
+    police = User.objects.get(username="dept_police")
+    led = Assignment.objects.filter(department__memberships__user=police).values_list("case_id", flat=True)
+    assert set(cases_visible_to(police).values_list("id", flat=True)) == set(led)
+    first = sweep_deadlines()
+    assert first.changes > 0
+    assert sweep_deadlines().changes == 0
