@@ -42,14 +42,25 @@ TAB_LABELS = {
 
 
 class CaseFilterForm(forms.Form):
-    q = forms.CharField(label=gettext_lazy("搜索"), required=False)
+    q = forms.CharField(
+        label=gettext_lazy("搜索"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("编号、标题或地址"), "type": "search"}),
+    )
     status = forms.ChoiceField(label=gettext_lazy("状态"), required=False)
-    category = forms.ModelChoiceField(label=gettext_lazy("分类"), queryset=Category.objects.all(), required=False)
-    area = forms.ModelChoiceField(label=gettext_lazy("区域"), queryset=Area.objects.none(), required=False)
+    category = forms.ModelChoiceField(
+        label=gettext_lazy("分类"),
+        queryset=Category.objects.all(),
+        required=False,
+        empty_label=gettext_lazy("全部分类"),
+    )
+    area = forms.ModelChoiceField(
+        label=gettext_lazy("区域"), queryset=Area.objects.none(), required=False, empty_label=gettext_lazy("全部区域")
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", "—")] + list(Status.choices)
+        self.fields["status"].choices = [("", gettext_lazy("全部状态"))] + list(Status.choices)
         self.fields["area"].queryset = areas_visible_to(user).filter(
             level__in=[Level.DISTRICT, Level.TOWN, Level.VILLAGE, Level.GRID]
         )
@@ -118,7 +129,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 class CaseForm(forms.Form):
-    category = forms.ModelChoiceField(label=gettext_lazy("分类"), queryset=Category.objects.filter(active=True))
+    category = forms.ModelChoiceField(
+        label=gettext_lazy("分类"),
+        queryset=Category.objects.filter(active=True),
+        empty_label=gettext_lazy("请选择分类"),
+    )
     urgency = forms.ChoiceField(
         label=gettext_lazy("紧急程度"), choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect
     )
@@ -131,7 +146,10 @@ class CaseForm(forms.Form):
     lat = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
     lng = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
     area = forms.ModelChoiceField(
-        label=gettext_lazy("所属区域(无定位时选择)"), queryset=Area.objects.none(), required=False
+        label=gettext_lazy("所属区域(无定位时选择)"),
+        queryset=Area.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("按地图定位"),
     )
 
     def __init__(self, *args, user, **kwargs):

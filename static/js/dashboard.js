@@ -16,11 +16,12 @@
   function pct(v) { return v === null || v === undefined ? "—" : (v * 100).toFixed(1) + "%"; }
   function drillUrl(id) { return config.page + "?area=" + id + "&from=" + config.from + "&to=" + config.to; }
 
-  function colour(c, maxOpen) {
-    if (c.overdue > 0 && c.open > 0 && c.overdue / c.open > 0.2) { return "#dc2626"; }
-    var load = maxOpen ? c.open / maxOpen : 0;
-    if (load > 0.66 || c.overdue > 0) { return "#f97316"; }
-    if (load > 0.33) { return "#facc15"; }
+  // Load relative to the busiest sibling: half open work, half overdue work.
+  function colour(c, maxOpen, maxOverdue) {
+    var score = 0.5 * (maxOpen ? c.open / maxOpen : 0) + 0.5 * (maxOverdue ? c.overdue / maxOverdue : 0);
+    if (score > 0.75) { return "#dc2626"; }
+    if (score > 0.5) { return "#f97316"; }
+    if (score > 0.25) { return "#facc15"; }
     return "#22c55e";
   }
 
@@ -66,17 +67,23 @@
     }, true);
 
     var maxOpen = Math.max.apply(null, [0].concat(d.children.map(function (c) { return c.open; })));
+    var maxOverdue = Math.max.apply(null, [0].concat(d.children.map(function (c) { return c.overdue; })));
     var features = d.children.filter(function (c) { return c.boundary; }).map(function (c) {
       return { type: "Feature", geometry: c.boundary, properties: c };
     });
     if (layer) { map.removeLayer(layer); }
     layer = L.geoJSON({ type: "FeatureCollection", features: features }, {
       style: function (f) {
-        return { color: "#1e3a8a", weight: 1, fillColor: colour(f.properties, maxOpen), fillOpacity: 0.6 };
+        return { color: "#1e3a8a", weight: 1, fillColor: colour(f.properties, maxOpen, maxOverdue), fillOpacity: 0.6 };
       },
       onEachFeature: function (f, l) {
         var c = f.properties;
-        l.bindTooltip(c.name + "<br>" + text.open + " " + c.open + " · " + text.overdue + " " + c.overdue, { sticky: true });
+        var label = c.name + "<br>" + text.open + " " + c.open + " · " + text.overdue + " " + c.overdue;
+        if (features.length <= 30) {
+          l.bindTooltip(label, { permanent: true, direction: "center", className: "area-label" });
+        } else {
+          l.bindTooltip(label, { sticky: true });
+        }
         l.on("click", function () { window.location.href = drillUrl(c.id); });
       },
     }).addTo(map);
