@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Value
+from django.db.models import Count, F, IntegerField, Q, Value
 from django.db.models.functions import StrIndex, Substr, TruncDate
 from django.utils import timezone
 
@@ -16,18 +16,15 @@ from disputes.models import (
     Assignment,
     AssignmentStatus,
     Case,
-    CaseEvent,
-    Category,
     DeadlineAlert,
     ExtensionRequest,
     ReturnReason,
-    Satisfaction,
     Status,
 )
 from grids.models import Area, User
 from grids.selectors import areas_visible_to
 
-from .reports import GOOD_SATISFACTION, REPORT_TZ, SIGNED_IN_TIME
+from .reports import GOOD_SATISFACTION, REPORT_TZ, SIGNED_IN_TIME, assignments_due, latest_feedback
 
 MAX_DAYS = 366
 
@@ -42,12 +39,12 @@ def _rate(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def child_key(parent: Area):
+def child_key(parent: Area, field: str = "area_path"):
     """An expression giving, for a case under `parent`, the path of the child area it lies in
     (e.g. the town's path under the district), so figures group by child in one query."""
     n = len(parent.path)
-    rest = Substr("area_path", n + 1)
-    return Substr("area_path", 1, Value(n, output_field=IntegerField()) + StrIndex(rest, Value("/")))
+    rest = Substr(field, n + 1)
+    return Substr(field, 1, Value(n, output_field=IntegerField()) + StrIndex(rest, Value("/")))
 
 
 def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict:
@@ -78,12 +75,8 @@ def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict
             "id", filter=Q(handle_deadline__gte=lo, handle_deadline__lt=hi, handled_at__lte=F("handle_deadline"))
         ),
     )
-    response = (
-        Assignment.objects.filter(case__area_path__startswith=path, sign_deadline__gte=lo, sign_deadline__lt=hi)
-        .exclude(return_reason_code=ReturnReason.WITHDRAWN)
-        .aggregate(due=Count("id"), met=Count("id", filter=SIGNED_IN_TIME))
-    )
-    feedback = _feedback(path, lo, hi).aggregate(
+    response = assignments_due(path, lo, hi).aggregate(due=Count("id"), met=Count("id", filter=SIGNED_IN_TIME))
+    feedback = latest_feedback(path, lo, hi).aggregate(
         total=Count("id"), good=Count("id", filter=Q(answer__in=GOOD_SATISFACTION))
     )
 
@@ -142,23 +135,6 @@ def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict
     }
 
 
-def _feedback(path: str, lo: datetime, hi: datetime):
-    """The last 回访 of each case within the period (same rule as the weekly report)."""
-    from django.db.models import CharField
-    from django.db.models.fields.json import KeyTextTransform
-    from django.db.models.functions import Cast
-
-    in_period = CaseEvent.objects.filter(action="feedback", created_at__gte=lo, created_at__lt=hi)
-    later = in_period.filter(case=OuterRef("case")).filter(
-        Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__gt=OuterRef("id"))
-    )
-    return (
-        in_period.filter(case__area_path__startswith=path)
-        .filter(~Exists(later))
-        .annotate(answer=Cast(KeyTextTransform("satisfaction", "data"), output_field=CharField()))
-    )
-
-
 def _breadcrumb(area: Area, user: User) -> list[dict]:
     visible = set(areas_visible_to(user).filter(code__in=area.ancestor_codes).values_list("code", flat=True))
     return [{"id": a.pk, "name": a.name, "level": a.level} for a in area.ancestors() if a.code in visible] + [
@@ -208,14 +184,8 @@ def _children(area: Area, lo: datetime, hi: datetime, user: User) -> list[dict]:
     }
     feedback_rows = {
         row["child"]: row
-        for row in _feedback(path, lo, hi)
-        .annotate(
-            child=Substr(
-                "case__area_path",
-                1,
-                Value(n, output_field=IntegerField()) + StrIndex(Substr("case__area_path", n + 1), Value("/")),
-            )
-        )
+        for row in latest_feedback(path, lo, hi)
+        .annotate(child=child_key(area, "case__area_path"))
         .values("child")
         .annotate(total=Count("id"), good=Count("id", filter=Q(answer__in=GOOD_SATISFACTION)))
     }
@@ -279,6 +249,3 @@ def _departments(path: str, lo: datetime, hi: datetime) -> list[dict]:
         "extensions",
     )
     return sorted(rows.values(), key=lambda r: (-r["overdue"], -r["returns"], -r["extensions"], r["name"]))
-
-
-__all__ = ["Category", "Satisfaction", "dashboard_figures"]

@@ -194,7 +194,7 @@ def _area_ref(area: Area) -> dict:
     return {"id": area.pk, "code": area.code, "name": area.name, "level": area.level}
 
 
-def _assignments_due(path: str, lo: datetime, hi: datetime) -> QuerySet[Assignment]:
+def assignments_due(path: str, lo: datetime, hi: datetime) -> QuerySet[Assignment]:
     """Assignments whose sign-in limit fell in the period. Co-departments withdrawn because the lead
     returned the case never had the chance to sign, so they are not counted against anyone."""
     return (
@@ -204,7 +204,7 @@ def _assignments_due(path: str, lo: datetime, hi: datetime) -> QuerySet[Assignme
     )
 
 
-def _latest_feedback(path: str, lo: datetime, hi: datetime) -> QuerySet[CaseEvent]:
+def latest_feedback(path: str, lo: datetime, hi: datetime) -> QuerySet[CaseEvent]:
     """The last 回访 of each case within the period, annotated with its answer.
 
     A case asked twice in a week counts once, with its final answer; the timeline keeps the
@@ -262,9 +262,9 @@ def weekly_figures(*, area: Area, start: date, end: date) -> dict:
         .order_by("-alerts", "-cases", "department__name")
     ]
 
-    response = _assignments_due(path, lo, hi).aggregate(due=Count("id"), met=Count("id", filter=SIGNED_IN_TIME))
+    response = assignments_due(path, lo, hi).aggregate(due=Count("id"), met=Count("id", filter=SIGNED_IN_TIME))
 
-    feedback = _latest_feedback(path, lo, hi).aggregate(
+    feedback = latest_feedback(path, lo, hi).aggregate(
         total=Count("id"),
         **{value: Count("id", filter=Q(answer=value)) for value in Satisfaction.values},
     )
@@ -399,8 +399,8 @@ def monthly_ranking(*, district: Area, start: date, end: date, weights: Sequence
         """{town or department id: (met, due)} from grouped rows."""
         return {row[key]: (row["met"], row["due"]) for row in rows if row[key] is not None}
 
-    due = _assignments_due(path, lo, hi).order_by()
-    latest = _latest_feedback(path, lo, hi).order_by()
+    due = assignments_due(path, lo, hi).order_by()
+    latest = latest_feedback(path, lo, hi).order_by()
     good = Q(answer__in=GOOD_SATISFACTION)
 
     town_parts = {
