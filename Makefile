@@ -28,7 +28,7 @@ deps: $(VENV)/.deps node_modules/.installed
 devdeps: $(VENV)/.devdeps node_modules/.installed
 
 messages: $(VENV)/.deps
-	$(PY) manage.py compile_translations
+	ALLOW_DEV_SECRET_KEY=1 $(PY) manage.py compile_translations
 
 # Serve the demo: SQLite and the embedded Celery broker unless DATABASE_URL / CELERY_BROKER_URL say otherwise.
 run: export DEBUG ?= 1
