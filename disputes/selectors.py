@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import lru_cache
 from math import cos, radians
 
 from django.conf import settings
-from django.contrib.auth.models import Permission
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -27,16 +25,11 @@ from .models import (
 )
 
 
-@lru_cache(maxsize=1)
-def _view_case_permission_id() -> int:
-    return Permission.objects.get(content_type__app_label="disputes", codename="view_case").pk
-
-
 def department_case_ids(group_ids: list[int]) -> QuerySet:
     """Cases on which these department groups hold the view permission granted at dispatch."""
-    return CaseGroupObjectPermission.objects.filter(
-        group_id__in=group_ids, permission_id=_view_case_permission_id()
-    ).values("content_object_id")
+    return CaseGroupObjectPermission.objects.filter(group_id__in=group_ids, permission__codename="view_case").values(
+        "content_object_id"
+    )
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:

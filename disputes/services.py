@@ -286,7 +286,7 @@ def case_create(
     _event(
         case,
         by=by,
-        action="report",
+        action="create",
         from_status="",
         data={"area": area.pk, "lat": lat, "lng": lng, "attachments": len(validated)},
         at=now,

@@ -197,7 +197,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_detail(request, case)
 
 
-EXTRA_EVENT_LABELS = {"report": gettext_lazy("上报"), "reclassify": gettext_lazy("调整分类")}
+EXTRA_EVENT_LABELS = {"create": gettext_lazy("上报"), "reclassify": gettext_lazy("调整分类")}
 
 
 def _event_label(event) -> str:

@@ -198,7 +198,7 @@ def _history(case, lead, *, now, rng, users, events, assignments) -> None:
             )
         )
 
-    event("report", case.created_at, "", Status.REPORTED, actor=case.reporter, area=case.area_id)
+    event("create", case.created_at, "", Status.REPORTED, actor=case.reporter, area=case.area_id)
     roll = rng.random()
     if age < 2 and roll < 0.5:
         case.status = Status.REPORTED

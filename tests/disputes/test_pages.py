@@ -144,3 +144,18 @@ def test_api_list_query_count_and_filters(world, report, api, django_assert_max_
     assert client.get("/api/v1/cases/", {"page_size": 500}).json()["count"] == 14
     assert len(client.get("/api/v1/cases/", {"page_size": 5}).json()["results"]) == 5
     assert api(world.grid_b).get("/api/v1/cases/").json()["count"] == 0
+
+
+def test_timeline_labels_intake_and_co_department_feedback_apart(world, report, browser_client):
+    case = services.case_accept(case=report(), by=world.center_town)
+    case = services.case_dispatch(
+        case=case, by=world.center_town, lead_department=world.police1, co_departments=[world.urban1]
+    )
+    services.case_sign(case=case, by=world.dept_urban)
+    services.case_report(case=case, by=world.dept_urban, result="已配合")
+    page = browser_client(world.center_town).get(f"/cases/{case.pk}/").content.decode()
+    import re
+
+    labels = re.findall(r'<li data-event="(\w+)">\s*<time[^>]*>[^<]*</time>\s*<strong>([^<]+)</strong>', page)
+    assert labels[0] == ("create", "上报")
+    assert ("report", "协办反馈") in labels

@@ -80,7 +80,7 @@ def test_full_journey_from_pin_to_closed(world, categories, api):
 
     actions = list(CaseEvent.objects.filter(case=case).values_list("action", flat=True))
     assert actions == [
-        "report",
+        "create",
         "accept",
         "dispatch",
         "sign",
