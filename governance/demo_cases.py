@@ -78,7 +78,8 @@ def seed_demo_cases(
         micro = rng.choice(pool)
         category = rng.choice(categories)
         created = now - timedelta(days=rng.uniform(0, DAYS), hours=rng.uniform(0, 3))
-        created = created.replace(hour=rng.randint(8, 17), minute=rng.randint(0, 59))
+        # Reported during the local working day.
+        created = timezone.localtime(created).replace(hour=rng.randint(8, 17), minute=rng.randint(0, 59))
         if created > now:
             created = now - timedelta(minutes=rng.randint(5, 300))
         day = timezone.localdate(created)
@@ -116,8 +117,10 @@ def seed_demo_cases(
     CaseNumberSequence.objects.bulk_create([CaseNumberSequence(day=d, last=n) for d, n in counters.items()])
 
     events, assignments = [], []
+    # The demo's department users act for their own departments; elsewhere the actor is unnamed.
+    staff_of = {m.department_id: m.user for m in _department_staff(users)}
     for case, lead in plans:
-        _history(case, lead, now=now, rng=rng, users=users, events=events, assignments=assignments)
+        _history(case, lead, staff_of=staff_of, now=now, rng=rng, users=users, events=events, assignments=assignments)
     Case.objects.bulk_update(
         cases,
         [
@@ -169,6 +172,12 @@ def _home(username: str) -> Area | None:
     return m.area if m else None
 
 
+def _department_staff(users: dict[str, User]):
+    from grids.models import Membership
+
+    return Membership.objects.filter(user__in=users.values(), department__isnull=False).select_related("user")
+
+
 def _lead_for(category: Category, micro: Area, departments: list[Department], rng: random.Random) -> Department:
     """The category's usual kind of department serving the area: the town's own, else the district bureau."""
     kinds = [k.pk for k in category.usual_department_kinds.all()]
@@ -178,7 +187,7 @@ def _lead_for(category: Category, micro: Area, departments: list[Department], rn
     return usual[0] if usual else rng.choice(serving)
 
 
-def _history(case, lead, *, now, rng, users, events, assignments) -> None:
+def _history(case, lead, *, staff_of, now, rng, users, events, assignments) -> None:
     """Walk one case through the workflow up to a state that fits its age."""
     age = (now - case.created_at).days
     town1 = users.get("center_town")
@@ -260,6 +269,7 @@ def _history(case, lead, *, now, rng, users, events, assignments) -> None:
         department=lead.pk,
         department_name=lead.name,
         role="lead",
+        actor=staff_of.get(lead.pk),
     )
     handled = signed + timedelta(days=rng.uniform(0.3, 6))
     if handled > now or rng.random() < 0.08:
@@ -272,6 +282,7 @@ def _history(case, lead, *, now, rng, users, events, assignments) -> None:
         Status.IN_PROGRESS,
         Status.HANDLED,
         comment=a.result,
+        actor=staff_of.get(lead.pk),
         department=lead.pk,
         department_name=lead.name,
     )
