@@ -93,36 +93,27 @@ def _sweep_batch(batch: list[Assignment], *, now: datetime, token: str, result: 
             continue
         clock, warn, deadline, level_field = running
         level = getattr(a, level_field)
+        due = []
         if level == "" and warn is not None and now >= warn:
-            alerts.append(
-                DeadlineAlert(
-                    case=a.case,
-                    assignment=a,
-                    department=a.department,
-                    clock=clock,
-                    level=AlertLevel.YELLOW,
-                    deadline=deadline,
-                    sweep=token,
-                    created_at=now,
-                )
-            )
-            level = AlertLevel.YELLOW
+            due.append(AlertLevel.YELLOW)
         if level != AlertLevel.RED and now >= deadline:
-            alerts.append(
-                DeadlineAlert(
-                    case=a.case,
-                    assignment=a,
-                    department=a.department,
-                    clock=clock,
-                    level=AlertLevel.RED,
-                    deadline=deadline,
-                    sweep=token,
-                    created_at=now,
-                )
-            )
-            level = AlertLevel.RED
+            due.append(AlertLevel.RED)
             a.overdue = True
-        setattr(a, level_field, level)
+        alerts += [
+            DeadlineAlert(
+                case=a.case,
+                assignment=a,
+                department=a.department,
+                clock=clock,
+                level=lvl,
+                deadline=deadline,
+                sweep=token,
+                created_at=now,
+            )
+            for lvl in due
+        ]
+        if due:
+            setattr(a, level_field, due[-1])
         a.next_deadline_at = next_look(a)
     DeadlineAlert.objects.bulk_create(alerts, ignore_conflicts=True)
     Assignment.objects.bulk_update(batch, ["sign_alert", "handle_alert", "overdue", "next_deadline_at"])
