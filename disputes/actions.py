@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Case as DbCase
+from django.db.models import IntegerField, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Department, User
@@ -46,14 +48,38 @@ class MergeForm(ActionForm):
 
 
 def departments_serving(case: Case):
-    """Departments whose area is the case's area or one above it."""
+    """Departments whose area is the case's area or one above it: the category's usual kinds of
+    department first (the nearest first), then the others."""
     codes = [c for c in case.area_path.split("/") if c]
-    return Department.objects.filter(area__code__in=codes).select_related("kind", "area").order_by("area__path", "code")
+    usual = list(case.category.usual_department_kinds.values_list("pk", flat=True))
+    return (
+        Department.objects.filter(area__code__in=codes)
+        .select_related("kind", "area")
+        .annotate(usual=DbCase(When(kind_id__in=usual, then=Value(0)), default=Value(1), output_field=IntegerField()))
+        .order_by("usual", "-area__path", "code")
+    )
+
+
+class _UsualLabel:
+    """Marks the departments of the category's usual kinds in the choices."""
+
+    def label_from_instance(self, obj: Department) -> str:
+        if getattr(obj, "usual", 1) == 0:
+            return _("%(name)s · 常用") % {"name": obj.name}
+        return obj.name
+
+
+class DepartmentChoice(_UsualLabel, forms.ModelChoiceField):
+    pass
+
+
+class DepartmentChoices(_UsualLabel, forms.ModelMultipleChoiceField):
+    pass
 
 
 class DispatchForm(ActionForm):
-    lead_department = forms.ModelChoiceField(label=_("主办部门"), queryset=Department.objects.none())
-    co_departments = forms.ModelMultipleChoiceField(
+    lead_department = DepartmentChoice(label=_("主办部门"), queryset=Department.objects.none())
+    co_departments = DepartmentChoices(
         label=_("协办部门"), queryset=Department.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
     comment = forms.CharField(label=_("派单意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -63,6 +89,11 @@ class DispatchForm(ActionForm):
         serving = departments_serving(self.case)
         self.fields["lead_department"].queryset = serving
         self.fields["co_departments"].queryset = serving
+        if not self.is_bound:
+            # Suggest the nearest department of the category's usual kind.
+            first = serving.first()
+            if first is not None and first.usual == 0:
+                self.fields["lead_department"].initial = first.pk
 
     def clean(self):
         data = super().clean()

@@ -72,6 +72,7 @@ def case_detail_queryset(user: User) -> QuerySet[Case]:
             Prefetch("assignments", queryset=Assignment.objects.select_related("department").order_by("role", "id")),
             Prefetch("events", queryset=CaseEvent.objects.select_related("actor").order_by("created_at", "id")),
             "attachments",
+            "involved_residents",
             Prefetch("extensions", queryset=ExtensionRequest.objects.order_by("requested_at")),
         )
     )

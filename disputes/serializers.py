@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from grids.models import Resident
+from grids.selectors import residents_visible_to
+
 from .deadlines import clock
 from .models import Assignment, Attachment, Case, CaseEvent, Category, ExtensionRequest, Kind, Urgency
 from .workflow import available_actions
@@ -166,11 +169,13 @@ class CaseDetailSerializer(CaseListSerializer):
     deadlines = serializers.SerializerMethodField()
     available_actions = serializers.SerializerMethodField()
     merged_into = serializers.SerializerMethodField()
+    involved_residents = serializers.SerializerMethodField()
 
     class Meta(CaseListSerializer.Meta):
         fields = CaseListSerializer.Meta.fields + [
             "description",
             "involved_people",
+            "involved_residents",
             "reporter",
             "satisfaction",
             "return_count",
@@ -185,6 +190,10 @@ class CaseDetailSerializer(CaseListSerializer):
             "extensions",
             "available_actions",
         ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_involved_residents(self, obj: Case) -> list[dict]:
+        return [{"id": r.pk, "name": r.name} for r in obj.involved_residents.all()]
 
     @extend_schema_field(serializers.DictField())
     def get_reporter(self, obj: Case) -> dict:
@@ -221,7 +230,15 @@ class CaseCreateSerializer(serializers.Serializer):
     address = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     kind = serializers.ChoiceField(choices=Kind.choices, required=False)
     involved_people = serializers.CharField(required=False, allow_blank=True, default="")
+    involved_residents = serializers.PrimaryKeyRelatedField(many=True, queryset=Resident.objects.none(), required=False)
     photos = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # Only residents the reporter can see may be linked; others read as "does not exist".
+            self.fields["involved_residents"].child_relation.queryset = residents_visible_to(request.user)
 
     def validate_category(self, value: str) -> Category:
         qs = Category.objects.filter(active=True)

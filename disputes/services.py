@@ -208,6 +208,7 @@ def case_create(
     kind: str | None = None,
     source: str | None = None,
     involved_people: str = "",
+    involved_residents: Sequence = (),
     files: Sequence = (),
 ) -> Case:
     """上报: a grid worker (or a hotline operator at a center) reports a case.
@@ -270,6 +271,8 @@ def case_create(
         created_at=now,
         updated_at=now,
     )
+    if involved_residents:
+        case.involved_residents.set(involved_residents)
     for f, info in zip(files, validated, strict=True):
         token = token_hex(16)
         attachment = Attachment(

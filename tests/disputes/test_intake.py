@@ -128,3 +128,24 @@ def test_duplicate_hint_finds_same_category_nearby_and_recent(world, categories,
     assert [c["number"] for c in r.json()] == [near.number]
     assert old.number not in [c["number"] for c in r.json()]
     assert api(world.grid_a).get("/api/v1/cases/duplicates/", {"category": "road_damage"}).status_code == 400
+
+
+def test_involved_residents_are_linked_only_when_visible(world, categories, api):
+    from stdnum.cn import ric
+
+    from grids.models import Resident
+
+    def resident(name, micro, serial):
+        body = f"15020719900101{serial:03d}"  # region, birth date, serial: 17 digits
+        number = body + ric.calc_check_digit(body + "0")
+        return Resident.objects.create(name=name, id_number=number, micro_grid=micro, area_path=micro.path)
+
+    mine = resident("张三", world.t.micro_grids[0], 1)
+    elsewhere = resident("李四", world.t.micro_grids[4], 2)
+    micro = world.t.micro_grids[0]
+    body = {"category": "road_damage", "description": "x", "lat": micro.centroid_lat, "lng": micro.centroid_lng}
+    r = api(world.grid_a).post("/api/v1/cases/", {**body, "involved_residents": [elsewhere.pk]}, format="json")
+    assert r.status_code == 400 and "involved_residents" in r.json()
+    r = api(world.grid_a).post("/api/v1/cases/", {**body, "involved_residents": [mine.pk]}, format="json")
+    assert r.status_code == 201
+    assert r.json()["involved_residents"] == [{"id": mine.pk, "name": "张三"}]

@@ -159,3 +159,12 @@ def test_timeline_labels_intake_and_co_department_feedback_apart(world, report, 
     labels = re.findall(r'<li data-event="(\w+)">\s*<time[^>]*>[^<]*</time>\s*<strong>([^<]+)</strong>', page)
     assert labels[0] == ("create", "上报")
     assert ("report", "协办反馈") in labels
+
+
+def test_dispatch_suggests_the_categorys_usual_departments(world, report, browser_client):
+    case = services.case_accept(case=report(), by=world.center_town)  # road damage: usually urban management
+    page = browser_client(world.center_town).get(f"/cases/{case.pk}/").content.decode()
+    select = page[page.index('name="lead_department"') : page.index("</select>", page.index('name="lead_department"'))]
+    options = select.split("<option")[2:]  # after the empty choice
+    assert world.urban1.name in options[0] and "selected" in options[0] and "常用" in options[0]
+    assert world.police2.name not in select  # town 2's station does not serve this area
