@@ -190,6 +190,13 @@ class Case(models.Model):
                 fields=["next_deadline_at"], name="case_next_deadline", condition=Q(next_deadline_at__isnull=False)
             ),
             models.Index(fields=["overdue", "-created_at"], name="case_overdue", condition=Q(overdue=True)),
+            # Time ranges the dashboard and the reports count over (each bounded by its period).
+            models.Index(fields=["created_at"], name="case_created"),
+            models.Index(fields=["closed_at"], name="case_closed", condition=Q(closed_at__isnull=False)),
+            models.Index(fields=["handled_at"], name="case_handled", condition=Q(handled_at__isnull=False)),
+            models.Index(
+                fields=["handle_deadline"], name="case_handle_deadline", condition=Q(handle_deadline__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -269,6 +276,7 @@ class Assignment(models.Model):
         ordering = ["case", "role", "id"]
         indexes = [
             models.Index(fields=["department", "status"], name="assignment_dept_status"),
+            models.Index(fields=["sign_deadline"], name="assignment_sign_deadline"),
             models.Index(
                 fields=["next_deadline_at"],
                 name="assignment_next_deadline",

@@ -57,24 +57,33 @@ def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict
     cases = Case.objects.filter(area_path__startswith=path)
     period = Q(created_at__gte=lo, created_at__lt=hi)
 
-    kpi = cases.aggregate(
+    # Each aggregate is driven by an indexed time range or by the open-status index, so its cost
+    # follows the period and the backlog, not the years of history.
+    day_lo = min(lo, _bounds(week_start, week_start)[0], _bounds(today, today)[0])
+    created = cases.filter(created_at__gte=day_lo).aggregate(
         new_today=Count("id", filter=Q(created_at__gte=_bounds(today, today)[0])),
         new_week=Count("id", filter=Q(created_at__gte=_bounds(week_start, week_start)[0])),
         new=Count("id", filter=period),
-        in_progress=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-        overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, overdue=True)),
-        closed=Count("id", filter=Q(status=Status.CLOSED, closed_at__gte=lo, closed_at__lt=hi)),
-        handled=Count("id", filter=Q(handled_at__gte=lo, handled_at__lt=hi)),
-        on_time=Count(
-            "id",
-            filter=Q(handled_at__gte=lo, handled_at__lt=hi)
-            & (Q(handle_deadline__isnull=True) | Q(handled_at__lte=F("handle_deadline"))),
-        ),
-        resolution_due=Count("id", filter=Q(handle_deadline__gte=lo, handle_deadline__lt=hi)),
-        resolution_met=Count(
-            "id", filter=Q(handle_deadline__gte=lo, handle_deadline__lt=hi, handled_at__lte=F("handle_deadline"))
-        ),
     )
+    open_now = cases.filter(status__in=OPEN_STATUSES).aggregate(
+        in_progress=Count("id"), overdue=Count("id", filter=Q(overdue=True))
+    )
+    closed = cases.filter(closed_at__gte=lo, closed_at__lt=hi, status=Status.CLOSED).count()
+    handled = cases.filter(handled_at__gte=lo, handled_at__lt=hi).aggregate(
+        handled=Count("id"),
+        on_time=Count("id", filter=Q(handle_deadline__isnull=True) | Q(handled_at__lte=F("handle_deadline"))),
+    )
+    resolution = cases.filter(handle_deadline__gte=lo, handle_deadline__lt=hi).aggregate(
+        due=Count("id"), met=Count("id", filter=Q(handled_at__lte=F("handle_deadline")))
+    )
+    kpi = {
+        **created,
+        **open_now,
+        "closed": closed,
+        **handled,
+        "resolution_due": resolution["due"],
+        "resolution_met": resolution["met"],
+    }
     response = assignments_due(path, lo, hi).aggregate(due=Count("id"), met=Count("id", filter=SIGNED_IN_TIME))
     feedback = latest_feedback(path, lo, hi).aggregate(
         total=Count("id"), good=Count("id", filter=Q(answer__in=GOOD_SATISFACTION))
@@ -149,36 +158,35 @@ def _children(area: Area, lo: datetime, hi: datetime, user: User) -> list[dict]:
         return []
     key = child_key(area)
     path = area.path
-    case_rows = {
-        row["child"]: row
-        for row in Case.objects.filter(area_path__startswith=path)
-        .annotate(child=key)
+    cases = Case.objects.filter(area_path__startswith=path).annotate(child=key)
+    case_rows: dict[str, dict] = {}
+
+    def merge(qs) -> None:
+        for row in qs:
+            case_rows.setdefault(row.pop("child"), {}).update(row)
+
+    merge(cases.filter(created_at__gte=lo, created_at__lt=hi).values("child").annotate(new=Count("id")))
+    merge(
+        cases.filter(status__in=OPEN_STATUSES)
+        .values("child")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(overdue=True)))
+    )
+    merge(
+        cases.filter(status=Status.CLOSED, closed_at__gte=lo, closed_at__lt=hi)
+        .values("child")
+        .annotate(closed=Count("id"))
+    )
+    merge(
+        cases.filter(handle_deadline__gte=lo, handle_deadline__lt=hi)
         .values("child")
         .annotate(
-            new=Count("id", filter=Q(created_at__gte=lo, created_at__lt=hi)),
-            open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-            overdue=Count("id", filter=Q(status__in=OPEN_STATUSES, overdue=True)),
-            closed=Count("id", filter=Q(status=Status.CLOSED, closed_at__gte=lo, closed_at__lt=hi)),
-            resolution_due=Count("id", filter=Q(handle_deadline__gte=lo, handle_deadline__lt=hi)),
-            resolution_met=Count(
-                "id", filter=Q(handle_deadline__gte=lo, handle_deadline__lt=hi, handled_at__lte=F("handle_deadline"))
-            ),
+            resolution_due=Count("id"), resolution_met=Count("id", filter=Q(handled_at__lte=F("handle_deadline")))
         )
-    }
-    n = len(path)
+    )
     response_rows = {
         row["child"]: row
-        for row in Assignment.objects.filter(
-            case__area_path__startswith=path, sign_deadline__gte=lo, sign_deadline__lt=hi
-        )
-        .exclude(return_reason_code=ReturnReason.WITHDRAWN)
-        .annotate(
-            child=Substr(
-                "case__area_path",
-                1,
-                Value(n, output_field=IntegerField()) + StrIndex(Substr("case__area_path", n + 1), Value("/")),
-            )
-        )
+        for row in assignments_due(path, lo, hi)
+        .annotate(child=child_key(area, "case__area_path"))
         .values("child")
         .annotate(due=Count("id"), met=Count("id", filter=SIGNED_IN_TIME))
     }
