@@ -53,12 +53,7 @@ def parse_case_filters(user, params) -> dict:
         if data["area"] is None:
             errors["area"] = [_("区域不存在或不在您的范围内")]
     if "category" in data:
-        value = data["category"]
-        data["category"] = (
-            Category.objects.filter(pk=int(value)).first()
-            if value.isdigit()
-            else Category.objects.filter(code=value).first()
-        )
+        data["category"] = selectors.category_by_ref(data["category"])
         if data["category"] is None:
             errors["category"] = [_("未知分类")]
     if errors:
@@ -177,10 +172,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         """Possible duplicates for the intake form: same category, about 100 m, last 7 days."""
         params = DuplicateQuery(data=request.query_params)
         params.is_valid(raise_exception=True)
-        category = params.validated_data["category"]
-        found = Category.objects.filter(pk=int(category) if category.isdigit() else None).first() or (
-            Category.objects.filter(code=category).first()
-        )
+        found = selectors.category_by_ref(params.validated_data["category"])
         if found is None:
             raise serializers.ValidationError({"category": [_("未知分类")]})
         qs = selectors.possible_duplicates(

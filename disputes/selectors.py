@@ -19,10 +19,18 @@ from .models import (
     Case,
     CaseEvent,
     CaseGroupObjectPermission,
+    Category,
     ExtensionRequest,
     ExtensionStatus,
     Status,
 )
+
+
+def category_by_ref(value: str, *, active_only: bool = False) -> Category | None:
+    """A category named by its code or its id, as the API and the forms accept both."""
+    qs = Category.objects.filter(active=True) if active_only else Category.objects.all()
+    value = (value or "").strip()
+    return qs.filter(pk=int(value)).first() if value.isdigit() else qs.filter(code=value).first()
 
 
 def department_case_ids(group_ids: list[int]) -> QuerySet:

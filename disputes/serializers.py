@@ -10,6 +10,7 @@ from grids.selectors import residents_visible_to
 
 from .deadlines import clock
 from .models import Assignment, Attachment, Case, CaseEvent, Category, ExtensionRequest, Kind, Urgency
+from .selectors import category_by_ref
 from .workflow import available_actions
 from .worktime import WorkingCalendar
 
@@ -241,8 +242,7 @@ class CaseCreateSerializer(serializers.Serializer):
             self.fields["involved_residents"].child_relation.queryset = residents_visible_to(request.user)
 
     def validate_category(self, value: str) -> Category:
-        qs = Category.objects.filter(active=True)
-        found = qs.filter(pk=int(value)).first() if value.isdigit() else qs.filter(code=value).first()
+        found = category_by_ref(value, active_only=True)
         if found is None:
             raise serializers.ValidationError(_("未知分类"))
         return found
