@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import uuid4
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +31,7 @@ from .worktime import WorkingCalendar
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
+DIGEST_AFTER = 5  # more red alerts than this for one overseer in one batch → one digest
 
 
 @dataclass
@@ -116,7 +117,7 @@ def _sweep_batch(batch: list[Assignment], *, now: datetime, token: str, result: 
             setattr(a, level_field, due[-1])
         a.next_deadline_at = next_look(a)
     DeadlineAlert.objects.bulk_create(alerts, ignore_conflicts=True)
-    Assignment.objects.bulk_update(batch, ["sign_alert", "handle_alert", "overdue", "next_deadline_at"])
+    _save_clocks(batch)
     # Only the rows this sweep inserted have effects: the unique row is the exactly-once guarantee.
     mine = list(
         DeadlineAlert.objects.filter(sweep=token, assignment__in=batch).select_related(
@@ -125,6 +126,32 @@ def _sweep_batch(batch: list[Assignment], *, now: datetime, token: str, result: 
     )
     if mine:
         _apply_effects(mine, now=now, result=result, calendar=calendar)
+
+
+def _save_clocks(batch: list[Assignment]) -> None:
+    """Write the batch's alert levels and next looks in one statement.
+
+    Django's bulk_update builds a CASE WHEN per row and field, which dominates a large sweep; an
+    UPDATE … FROM a VALUES list does the same in one plain statement on PostgreSQL and SQLite.
+    """
+    if not batch:
+        return
+    table = Assignment._meta.db_table
+    pg = connection.vendor == "postgresql"
+    rows, params = [], []
+    for a in batch:
+        rows.append("(%s, %s, %s, %s, %s)")
+        params += [a.pk, a.sign_alert, a.handle_alert, a.overdue, a.next_deadline_at]
+    cast = (lambda expr, kind: f"CAST({expr} AS {kind})") if pg else (lambda expr, kind: expr)
+    sql = (
+        f"WITH v(id, sign_alert, handle_alert, overdue, next_deadline_at) AS (VALUES {', '.join(rows)}) "
+        f"UPDATE {table} SET sign_alert = v.sign_alert, handle_alert = v.handle_alert, "
+        f"overdue = {cast('v.overdue', 'boolean')}, "
+        f"next_deadline_at = {cast('v.next_deadline_at', 'timestamp with time zone')} "
+        f"FROM v WHERE {table}.id = {cast('v.id', 'bigint')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _apply_effects(alerts: list[DeadlineAlert], *, now: datetime, result: SweepResult, calendar) -> None:
@@ -182,10 +209,9 @@ def _apply_effects(alerts: list[DeadlineAlert], *, now: datetime, result: SweepR
                 by_target[to].append(case_id)
             for to, ids in by_target.items():
                 Case.objects.filter(pk__in=ids, center__level=Level.TOWN).update(center_id=to)
-            for al in red:
-                if al.case_id in escalations:
-                    al.escalated_to_id = escalations[al.case_id][1]
-            DeadlineAlert.objects.bulk_update([al for al in red if al.escalated_to_id], ["escalated_to"])
+                DeadlineAlert.objects.filter(pk__in=[al.pk for al in red if al.case_id in ids]).update(
+                    escalated_to_id=to
+                )
         result.escalated += len(escalations)
     CaseEvent.objects.bulk_create(events)
     result.cases.update(al.case_id for al in alerts)
@@ -214,6 +240,8 @@ def _notify(alerts: list[DeadlineAlert], escalations: dict[int, tuple[int, int]]
             officials.append((m.area.path, m.user))
     morning = calendar.next_working_time(now)
     messages = []
+    red_for: dict[int, list[DeadlineAlert]] = defaultdict(list)
+    users: dict[int, object] = {}
     for al in alerts:
         case = al.case
         urgent = case.urgency in (Urgency.URGENT, Urgency.EMERGENCY)
@@ -233,16 +261,18 @@ def _notify(alerts: list[DeadlineAlert], escalations: dict[int, tuple[int, int]]
                 )
             )
             continue
-        recipients = list(staff_of[al.department_id])
-        centers = {case.center_id}
-        if case.pk in escalations:
-            centers.add(escalations[case.pk][0])
-        for center_id in centers:
-            recipients += center_staff[center_id]
-        recipients += [u for path, u in officials if case.area_path.startswith(path)]
+        # The department gets every supervision notice; centers and officials are told per case
+        # too, unless a sweep lapses many at once, when they get one digest instead of a flood.
+        overseers = []
+        for center_id in {case.center_id} | ({escalations[case.pk][0]} if case.pk in escalations else set()):
+            overseers += center_staff[center_id]
+        overseers += [u for path, u in officials if case.area_path.startswith(path)]
+        for user in overseers:
+            red_for[user.pk].append(al)
+            users[user.pk] = user
         messages.append(
             Message(
-                recipients,
+                staff_of[al.department_id],
                 "deadline_red",
                 _("红灯督办:%(number)s %(department)s%(clock)s超期")
                 % {"number": case.number, "department": al.department.name, "clock": clock_name},
@@ -252,4 +282,34 @@ def _notify(alerts: list[DeadlineAlert], escalations: dict[int, tuple[int, int]]
                 f"alert:{al.pk}",
             )
         )
+    for user_id, items in red_for.items():
+        if len(items) <= DIGEST_AFTER:
+            for al in items:
+                clock_name = _("签收") if al.clock == Clock.SIGN else _("办理")
+                messages.append(
+                    Message(
+                        [users[user_id]],
+                        "deadline_red",
+                        _("红灯督办:%(number)s %(department)s%(clock)s超期")
+                        % {"number": al.case.number, "department": al.department.name, "clock": clock_name},
+                        _("超期已上报区级社会治理中心") if al.case_id in escalations else "",
+                        reverse("case_detail", args=[al.case_id]),
+                        now if al.case.urgency != Urgency.NORMAL else morning,
+                        f"alert:{al.pk}",
+                    )
+                )
+        else:
+            urgent = any(al.case.urgency != Urgency.NORMAL for al in items)
+            messages.append(
+                Message(
+                    [users[user_id]],
+                    "deadline_red",
+                    _("红灯督办:%(count)s 件事项超期") % {"count": len(items)},
+                    _("其中 %(escalated)s 件已上报区级社会治理中心")
+                    % {"escalated": sum(1 for al in items if al.case_id in escalations)},
+                    reverse("case_list") + "?tab=overdue",
+                    now if urgent else morning,
+                    f"alert-digest:{items[0].sweep}:{items[0].pk}",
+                )
+            )
     notify_many(messages)
