@@ -1,0 +1,410 @@
+"""The bench run: seed, measure at 100k and at N, intake, sweep, reports; then the table and JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, connections
+from django.utils import timezone
+
+from .measure import Measure, Pages, core_aggregate_ms
+from .seed import Seeder
+
+GROWTH_BASE = 100_000
+FLOOR_URL = "/bench/floor/"
+# Repetitions and time budget (seconds) per measure: enough for a stable p95, bounded for CI.
+READS = {
+    "floor": (200, 10),
+    "queue": (100, 15),
+    "queue_all": (100, 15),
+    "detail": (100, 15),
+    "dashboard_district": (50, 20),
+    "dashboard_town": (50, 15),
+}
+
+
+class Bench:
+    def __init__(self, *, args, database_url: str, broker_url: str, secret_key: str, say: Callable[[str], None]):
+        self.args = args
+        self.database_url = database_url
+        self.broker_url = broker_url
+        self.secret_key = secret_key
+        self.say = say
+        self.anchor = int(time.time())
+        self.errors: list[str] = []
+        self.reads: dict[str, dict[str, Measure]] = {}  # scale label → name → measure
+        self.core: dict[str, dict[str, tuple[float, float]]] = {}  # scale label → area → (p50, p95)
+        self.variants: dict[str, dict[str, int]] = {}  # scale label → "name variant" → queries
+        self.results: dict = {}
+        self.scales: list[tuple[str, int]] = []
+
+    # -- the run -----------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.seeder = Seeder(scale=self.args.scale, anchor=self.anchor, seed=self.args.seed, progress=self.say)
+        self.seeder.base()
+        loaded = 0
+        for i in range(len(self.seeder.phases)):
+            self.seeder.load_phase(i)
+            loaded += len(self.seeder.phases[i])
+            label = f"{loaded // 1000}k" if loaded < 1_000_000 else f"{loaded / 1e6:g}M"
+            self.scales.append((label, loaded))
+            self.measure_reads(label)
+        self.seeder.finish()
+        self.results["seed_s"] = round(self.seeder.seconds, 1)
+        self.results["seed_cases_s"] = round(self.seeder.case_seconds, 1)
+        self.intake()
+        self.sweep()
+        self.reports()
+
+    def close(self) -> None:
+        connections.close_all()
+
+    # -- reads ---------------------------------------------------------------------------------------
+
+    def measure_reads(self, label: str) -> None:
+        from grids.models import Area, Level
+
+        self.say(f"measure at {label} cases")
+        pages = Pages()
+        district = Area.objects.get(level=Level.DISTRICT, parent=None, code__startswith="150207")
+        town = Area.objects.filter(level=Level.TOWN, parent=district).order_by("code").first()
+        if not hasattr(self, "detail_case"):
+            self.detail_case, self.detail_case_long = self.pick_cases(town.path)
+        m: dict[str, Measure] = {}
+        plan = [
+            ("floor", "center_town", FLOOR_URL),
+            ("queue", "center_town", "/cases/?tab=new"),
+            ("queue_all", "center_town", "/cases/?tab=all"),
+            ("detail", "center_town", f"/cases/{self.detail_case}/"),
+            ("dashboard_district", "official", f"/api/v1/dashboard/?area={district.pk}"),
+            ("dashboard_town", "official", f"/api/v1/dashboard/?area={town.pk}"),
+        ]
+        for name, user, url in plan:
+            reps, budget = READS[name]
+            m[name] = pages.measure(name, user, url, reps=reps, budget_s=budget)
+            self.say(
+                f"  {name:<20} p50 {m[name].p50:8.1f} ms  p95 {m[name].p95:8.1f} ms  "
+                f"{m[name].queries:3d} queries  ({len(m[name].samples_ms)} runs)"
+            )
+        # Query counts must not depend on the data: another page, a case with a longer timeline.
+        self.variants[label] = {
+            "queue page 1": m["queue_all"].queries,
+            "queue page 3": pages.count_queries("center_town", "/cases/?tab=all&page=3"),
+            "detail ~8 events": m["detail"].queries,
+            f"detail {self.detail_case_long[1]} events": pages.count_queries(
+                "center_town", f"/cases/{self.detail_case_long[0]}/"
+            ),
+        }
+        lo, hi = self.period()
+        self.core[label] = {
+            "district": core_aggregate_ms(district.path, lo=lo, hi=hi, reps=20),
+            "town": core_aggregate_ms(town.path, lo=lo, hi=hi, reps=20),
+        }
+        self.say(
+            f"  core aggregate (raw SQL): district p50 {self.core[label]['district'][0]:.1f} ms, "
+            f"town p50 {self.core[label]['town'][0]:.1f} ms"
+        )
+        self.reads[label] = m
+
+    @staticmethod
+    def period():
+        """The dashboard's default period: the last 30 days, local dates."""
+        from governance.dashboard import _bounds
+
+        today = timezone.localdate()
+        return _bounds(today - timedelta(days=29), today)
+
+    @staticmethod
+    def pick_cases(town_path: str) -> tuple[int, tuple[int, int]]:
+        """A closed case of town 1 with 8 timeline events (the usual life), and one with the longest."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT e.case_id, count(*) FROM disputes_caseevent e
+                JOIN disputes_case c ON c.id = e.case_id
+                WHERE c.area_path LIKE %s AND c.status = 'closed' AND c.center_id = c.town_id
+                GROUP BY e.case_id ORDER BY abs(count(*) - 8), e.case_id DESC LIMIT 1
+                """,
+                [town_path + "%"],
+            )
+            typical = cursor.fetchone()[0]
+            cursor.execute(
+                """
+                SELECT e.case_id, count(*) FROM disputes_caseevent e
+                JOIN disputes_case c ON c.id = e.case_id
+                WHERE c.area_path LIKE %s
+                GROUP BY e.case_id ORDER BY count(*) DESC, e.case_id DESC LIMIT 1
+                """,
+                [town_path + "%"],
+            )
+            longest = cursor.fetchone()
+        return typical, (longest[0], longest[1])
+
+    # -- intake ----------------------------------------------------------------------------------------
+
+    def intake(self) -> None:
+        from grids.models import Area, Level, Membership, Role
+
+        from .intake import Server, run_intake, summary
+
+        grid = Membership.objects.get(user__username="grid_a", role=Role.GRID_WORKER).area
+        points = list(
+            Area.objects.filter(level=Level.MICRO_GRID, parent=grid)
+            .order_by("code")
+            .values_list("centroid_lat", "centroid_lng")
+        )
+        self.say(
+            f"intake: gunicorn -w 2, {self.args.concurrency} client threads, {self.args.intake_seconds:g} s, "
+            f"POST /api/v1/cases/ as grid_a at {len(points)} micro-grid centroids"
+        )
+        connections.close_all()  # the server's workers get the database to themselves
+        with Server(database_url=self.database_url, broker_url=self.broker_url, secret_key=self.secret_key) as server:
+            token = server.token("grid_a", settings.DEMO_PASSWORD)
+            result = run_intake(
+                server,
+                token=token,
+                points=points,
+                seconds=self.args.intake_seconds,
+                concurrency=self.args.concurrency,
+            )
+            if result.errors:
+                self.say("  gunicorn log:\n" + server.tail())
+        self.results.update(summary(result))
+        self.say(
+            f"  {result.requests} requests in {result.seconds:.1f} s: {result.rps:.0f} req/s, "
+            f"{result.errors} errors, p50 {self.results['intake_p50_ms']} ms, p95 {self.results['intake_p95_ms']} ms"
+        )
+        for error in result.first_errors:
+            self.say(f"  error: {error}")
+        if result.errors:
+            self.errors.append(f"{result.errors} intake errors")
+
+    # -- sweep ---------------------------------------------------------------------------------------
+
+    def sweep(self) -> None:
+        from disputes.models import Assignment
+        from disputes.sweep import sweep_deadlines
+
+        now = datetime.fromtimestamp(self.anchor, tz=UTC)
+        due = Assignment.objects.filter(next_deadline_at__lte=now).count()
+        self.say(f"sweep at the seeded moment ({timezone.localtime(now):%Y-%m-%d %H:%M}): {due:,} assignments due")
+        started = time.perf_counter()
+        first = sweep_deadlines(now=now)
+        sweep_s = time.perf_counter() - started
+        self.say(f"  first sweep: {sweep_s:.2f} s — {first}")
+        started = time.perf_counter()
+        second = sweep_deadlines(now=now)
+        second_s = time.perf_counter() - started
+        self.say(f"  second sweep, same moment: {second_s:.2f} s — {second}")
+        self.results.update(
+            sweep_due=due,
+            sweep_s=round(sweep_s, 2),
+            sweep_yellow=first.yellow,
+            sweep_red=first.red,
+            sweep_escalated=first.escalated,
+            sweep_batches=first.batches,
+            sweep_second_s=round(second_s, 2),
+            sweep_second_changes=second.changes,
+        )
+        if second.changes:
+            self.errors.append(f"the second sweep changed {second.changes} things")
+
+    # -- reports -------------------------------------------------------------------------------------
+
+    def reports(self) -> None:
+        from governance.reports import make_weekly_reports, previous_week_start
+
+        now = datetime.fromtimestamp(self.anchor, tz=UTC)
+        week = previous_week_start(now)
+        started = time.perf_counter()
+        made = make_weekly_reports(week_start=week)
+        seconds = time.perf_counter() - started
+        self.say(f"weekly reports for the week of {week}: {len(made)} reports in {seconds:.2f} s")
+        self.results.update(reports_s=round(seconds, 2), reports_count=len(made))
+
+    # -- output ----------------------------------------------------------------------------------------
+
+    def report(self) -> None:
+        r = self.results
+        labels = [label for label, _n in self.scales if label in self.reads]
+        if not labels:
+            print(json.dumps({"cases": self.args.scale, "errors": self.errors}, ensure_ascii=False))
+            return
+        final = labels[-1]
+        base = labels[0] if len(labels) > 1 else None
+        m = self.reads[final]
+        floor = m["floor"].p95
+
+        def growth(name: str) -> float:
+            if base is None:
+                return 1.0
+            return m[name].p50 / self.reads[base][name].p50
+
+        def core_growth(area: str) -> float:
+            if base is None:
+                return 1.0
+            return self.core[final][area][0] / self.core[base][area][0]
+
+        rows = []
+        for name in READS:
+            rows.append(
+                (
+                    name,
+                    f"{m[name].p50:.1f}",
+                    f"{m[name].p95:.1f}",
+                    str(m[name].queries),
+                    f"{m[name].p95 / floor:.1f}×",
+                    f"{m[name].sql_ms:.1f}",
+                    f"{growth(name):.2f}×",
+                )
+            )
+        for area in ("district", "town"):
+            p50, p95 = self.core[final][area]
+            rows.append(
+                (
+                    f"  core aggregate, {area} (raw SQL)",
+                    f"{p50:.1f}",
+                    f"{p95:.1f}",
+                    "1",
+                    "",
+                    f"{p50:.1f}",
+                    f"{core_growth(area):.2f}×",
+                )
+            )
+        if "intake_rps" in r:
+            rows.append(
+                (
+                    f"intake ({r['intake_rps']:.0f} req/s, {r['intake_errors']} errors)",
+                    f"{r['intake_p50_ms']:.1f}",
+                    f"{r['intake_p95_ms']:.1f}",
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            )
+        if "sweep_s" in r:
+            rows.append(
+                (
+                    f"sweep of {r['sweep_due']:,} due (2nd: {r['sweep_second_changes']} changes)",
+                    f"{r['sweep_s'] * 1000:.0f}",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            )
+        if "reports_s" in r:
+            rows.append((f"weekly reports ({r['reports_count']})", f"{r['reports_s'] * 1000:.0f}", "", "", "", "", ""))
+        header = (
+            "measure",
+            "p50 ms",
+            "p95 ms",
+            "queries",
+            "p95/floor",
+            "raw SQL ms",
+            f"growth {base or final}→{final}",
+        )
+        widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+        print()
+        print(f"Results at {self.scales[-1][1]:,} cases (seed {r.get('seed_s', float('nan'))} s):")
+        line = " | ".join(
+            h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True))
+        )
+        print(line)
+        print("-+-".join("-" * w for w in widths))
+        for row in rows:
+            print(
+                " | ".join(
+                    str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                    for i, (c, w) in enumerate(zip(row, widths, strict=True))
+                )
+            )
+        print(
+            "raw SQL ms: the request's own SELECTs replayed on a raw cursor (p50); for the core aggregate, a "
+            "plain COUNT(*) FILTER scan of the area's cases. growth: p50 at the final scale / p50 at 100k."
+        )
+
+        counts = {label: {name: m_.queries for name, m_ in self.reads[label].items()} for label in labels}
+        constant = all(counts[label] == counts[labels[0]] for label in labels) and all(
+            len({v for k, v in self.variants[label].items() if k.startswith(prefix)}) == 1
+            for label in labels
+            for prefix in ("queue", "detail")
+        )
+        r.update(
+            cases=self.scales[-1][1],
+            residents=200_000,
+            floor_p50_ms=round(m["floor"].p50, 2),
+            floor_p95_ms=round(floor, 2),
+            queue_p50_ms=round(m["queue"].p50, 2),
+            queue_p95_ms=round(m["queue"].p95, 2),
+            queue_all_p95_ms=round(m["queue_all"].p95, 2),
+            detail_p50_ms=round(m["detail"].p50, 2),
+            detail_p95_ms=round(m["detail"].p95, 2),
+            dashboard_district_ms=round(m["dashboard_district"].p95, 1),
+            dashboard_district_p50_ms=round(m["dashboard_district"].p50, 1),
+            dashboard_town_ms=round(m["dashboard_town"].p95, 1),
+            dashboard_town_p50_ms=round(m["dashboard_town"].p50, 1),
+            dashboard_growth=round(growth("dashboard_district"), 2),
+            dashboard_town_growth=round(growth("dashboard_town"), 2),
+            dashboard_district_sql_ms=round(self.core[final]["district"][0], 1),
+            dashboard_town_sql_ms=round(self.core[final]["town"][0], 1),
+            queue_growth=round(growth("queue"), 2),
+            detail_growth=round(growth("detail"), 2),
+            queries={label: counts[label] for label in labels},
+            query_variants=self.variants,
+            queries_constant=constant,
+            growth_base=base or final,
+        )
+        goals = [
+            ("queue p95 ≤ 2× floor", m["queue"].p95 <= 2 * floor, f"{m['queue'].p95:.1f} vs {2 * floor:.1f} ms"),
+            (
+                "queue (tab=all) p95 ≤ 2× floor",
+                m["queue_all"].p95 <= 2 * floor,
+                f"{m['queue_all'].p95:.1f} vs {2 * floor:.1f} ms",
+            ),
+            ("detail p95 ≤ 2× floor", m["detail"].p95 <= 2 * floor, f"{m['detail'].p95:.1f} vs {2 * floor:.1f} ms"),
+            (
+                "dashboard district p95 ≤ 100 ms",
+                m["dashboard_district"].p95 <= 100,
+                f"{m['dashboard_district'].p95:.1f} ms",
+            ),
+            (
+                "dashboard growth 100k→N ≤ 1.5×",
+                r["dashboard_growth"] <= 1.5,
+                f"{r['dashboard_growth']:.2f}×" + ("" if base else " (one scale)"),
+            ),
+            (
+                "intake ≥ 200 req/s, 0 errors",
+                r.get("intake_rps", 0) >= 200 and r.get("intake_errors", 1) == 0,
+                f"{r.get('intake_rps', 0):.0f} req/s, {r.get('intake_errors', '?')} errors",
+            ),
+            (
+                "sweep ≤ 5 s",
+                r.get("sweep_s", math.inf) <= 5,
+                f"{r.get('sweep_s', math.nan):.2f} s for {r.get('sweep_due', 0):,} due",
+            ),
+            (
+                "second sweep changes nothing",
+                r.get("sweep_second_changes", 1) == 0,
+                f"{r.get('sweep_second_changes', '?')} changes",
+            ),
+            ("weekly reports ≤ 10 s", r.get("reports_s", math.inf) <= 10, f"{r.get('reports_s', math.nan):.2f} s"),
+            ("queries constant per request", constant, "; ".join(f"{label}: {counts[label]}" for label in labels)),
+        ]
+        if self.scales[-1][1] >= 1_000_000:
+            goals.append(("seed ≤ 120 s (1M)", r["seed_s"] <= 120, f"{r['seed_s']:.0f} s"))
+        print()
+        for goal, ok, detail in goals:
+            print(f"{'PASS' if ok else 'MISS'}  {goal}: {detail}")
+        r["goals"] = {goal: ("PASS" if ok else "MISS") for goal, ok, _d in goals}
+        r["errors"] = self.errors
+        print()
+        print(json.dumps(r, ensure_ascii=False, sort_keys=False))
