@@ -269,7 +269,11 @@ class Notification(models.Model):
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox"),
+            # The dedupe lookup of every sweep batch.
+            models.Index(fields=["dedupe_key"], name="notification_dedupe_key", condition=~Q(dedupe_key="")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["recipient", "dedupe_key"], condition=~Q(dedupe_key=""), name="notification_dedupe"
