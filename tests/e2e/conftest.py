@@ -3,7 +3,11 @@
 - Chromium is /usr/bin/chromium (override with E2E_CHROMIUM); Playwright's own browser download is not used.
   Without it the tests skip loudly, and with E2E_REQUIRED=1 they fail instead.
 - The live server uses the test database, so every test seeds the demo district (`seed_demo --force`).
-- On failure, a screenshot and the HTML of every page the test opened go to test-artifacts/.
+- On PostgreSQL + Redis (as in .ci/run) a real Celery worker runs beside the live server for the whole
+  package, on the same test database and broker; the journeys that need it ask for `worker`. Elsewhere
+  they skip loudly (a worker cannot share SQLite's in-memory test database), and with E2E_REQUIRED=1
+  they fail instead.
+- On failure, a screenshot and the HTML of every page the test opened go to test-artifacts/ (or $E2E_ARTIFACTS).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-artifacts")
 DEFAULT_TIMEOUT_MS = 10_000
 
 DESKTOP = {"width": 1366, "height": 900}
@@ -39,6 +43,7 @@ WIDE = {"width": 1920, "height": 1080}
 
 _HERE = Path(__file__).resolve().parent
 _browser_problem: list[str] = []
+_worker_problem: list[str] = []
 
 
 def pytest_collection_modifyitems(config, items) -> None:
@@ -61,6 +66,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         terminalreporter.write_line(bar, red=True, bold=True)
         terminalreporter.write_line(f"E2E TESTS DID NOT RUN: {_browser_problem[0]}", red=True, bold=True)
         terminalreporter.write_line("Install it with `apt-get install -y chromium`.", red=True, bold=True)
+        terminalreporter.write_line(bar, red=True, bold=True)
+    if _worker_problem:
+        bar = "!" * 78
+        terminalreporter.write_line(bar, red=True, bold=True)
+        terminalreporter.write_line(f"E2E JOURNEYS WITHOUT A CELERY WORKER: {_worker_problem[0]}", red=True, bold=True)
+        terminalreporter.write_line("The journeys that need one were skipped; .ci/run runs them.", red=True, bold=True)
         terminalreporter.write_line(bar, red=True, bold=True)
 
 
@@ -92,6 +103,42 @@ def e2e_browser() -> Iterator:
     yield browser
     browser.close()
     manager.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="package", autouse=True)
+def celery_worker(django_db_setup, tmp_path_factory) -> Iterator:
+    """A real Celery worker beside the live server, on the test database and the Redis broker, for the
+    whole package; None when the run is not on PostgreSQL + Redis."""
+    from tests.worker import Worker, purge_queue, real_stack_problem, wait_for
+
+    problem = real_stack_problem()
+    if problem:
+        if not _worker_problem:
+            _worker_problem.append(problem)
+        yield None
+        return
+    purge_queue()
+    worker = Worker(tmp_path_factory.mktemp("worker-mail"), name="e2e")
+    from governance.celery import app
+
+    if not wait_for(lambda: not worker.alive() or bool(app.control.ping(timeout=0.5)), 60) or not worker.alive():
+        output = worker.stop()
+        pytest.fail(f"the Celery worker did not start:\n{output[-3000:]}", pytrace=False)
+    yield worker
+    output = worker.stop()
+    if "Traceback" in output:  # a task failed in the worker: show it, even when the journeys passed
+        print(f"\n--- Celery worker output ---\n{output[-5000:]}")
+
+
+@pytest.fixture
+def worker(celery_worker):
+    """The running worker, for journeys that depend on one."""
+    if celery_worker is None:
+        message = f"E2E JOURNEY NEEDS A CELERY WORKER: {_worker_problem[0]}"
+        if os.environ.get("E2E_REQUIRED") == "1":
+            pytest.fail(message + " — E2E_REQUIRED=1, so this is a failure.", pytrace=False)
+        pytest.skip(message)
+    return celery_worker
 
 
 def _slug(text: str) -> str:

@@ -276,6 +276,48 @@ def test_official_dashboard_drill_down_and_weekly_report(demo, open_page, tmp_pa
     assert any(demo.district.name in v for v in cells), cells[:20]
 
 
+def test_official_generates_a_report_that_the_worker_makes(demo, open_page, worker):
+    """The 生成报表 button only queues a task: the real worker makes the report, the progress page opens
+    it by itself, and the announcement reaches the official's inbox and, through the worker, their email."""
+    from governance.reports import period_label, previous_week_start
+
+    official = demo.users["official"]
+    official.email = "official@example.org"
+    official.save(update_fields=["email"])
+    period = period_label(kind="weekly", start=previous_week_start())
+
+    page = open_page("official", viewport=WIDE)
+    page.locator("header nav a[href$='/reports/']").click()
+    page.get_by_test_id("generate-report").click()
+    expect(page.locator("input[name=period]")).to_have_value(period)
+    page.get_by_test_id("generate-submit").click()
+    expect(page).to_have_url(re.compile(r"/reports/generate/progress/"))
+    expect(page.locator("#report-progress")).to_contain_text(period)
+
+    # Only the worker can make the report; the page polls and opens it when it exists.
+    expect(page).to_have_url(re.compile(r"/reports/\d+/$"), timeout=60_000)
+    expect(page.locator("h1")).to_contain_text(demo.district.name)
+    with page.expect_download() as info:
+        page.get_by_test_id("report-xlsx").click()
+    assert info.value.suggested_filename.endswith(".xlsx")
+
+    page.reload()
+    expect(page.get_by_test_id("unread-count")).to_be_visible()
+    page.locator("header a.inbox-link").click()
+    notice = page.get_by_test_id("notification").filter(has_text=period).filter(has_text=demo.district.name)
+    expect(notice).to_have_count(1)
+    title = notice.locator(".notification-title").inner_text().strip()
+    notice.locator("button").click()
+    expect(page).to_have_url(re.compile(r"/reports/\d+/$"))
+
+    from tests.worker import wait_for
+
+    assert wait_for(lambda: worker.emails_to("official@example.org"), 60), "the worker sent the official no email"
+    emails = dict(worker.emails_to("official@example.org"))
+    assert title in emails, list(emails)
+    assert "/reports/" in emails[title]
+
+
 # ---------------------------------------------------------------------------------------------
 # 4. A dispatch nobody signs is swept after its deadline and escalates to the district
 

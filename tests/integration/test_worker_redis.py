@@ -5,21 +5,16 @@ Runs when CELERY_BROKER_URL points at Redis and the database is PostgreSQL (the 
 must see the test database); .ci/run does that.
 """
 
-import os
 import shutil
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from disputes import services
 from disputes.models import Case
 from grids import outbox
 from grids.models import Delivery, DeliveryStatus, OutboxMessage
+from tests.worker import Worker, purge_queue, real_stack_problem, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
@@ -50,19 +45,11 @@ def redis_up() -> bool:
     )
 
 
-def wait_for(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)  # polling another process, not waiting out a clock
-    return predicate()
-
-
 @pytest.fixture
 def real_stack():
-    if not settings.CELERY_BROKER_URL.startswith("redis://") or connection.vendor != "postgresql":
-        pytest.skip("needs CELERY_BROKER_URL=redis://… and DATABASE_URL=postgres://… (run by .ci/run)")
+    problem = real_stack_problem()
+    if problem:
+        pytest.skip(f"needs the real stack (run by .ci/run): {problem}")
     if not shutil.which("redis-server") or not redis_up():
         pytest.skip("no local Redis server to stop and start")
     yield
@@ -74,41 +61,10 @@ def real_stack():
 @pytest.fixture
 def worker(tmp_path, real_stack):
     """A real `celery worker` process on the test database, writing emails to files."""
-    db = settings.DATABASES["default"]
-    env = dict(
-        os.environ,
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
-        EMAIL_FILE_PATH=str(tmp_path / "mail"),
-        ALLOW_DEV_SECRET_KEY="1",
-    )
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "governance",
-            "worker",
-            "--pool=solo",
-            "-c",
-            "1",
-            "--loglevel=warning",
-            "-n",
-            f"it-{os.getpid()}@%h",
-        ],
-        env=env,
-        cwd=settings.BASE_DIR,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    yield tmp_path / "mail"
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    purge_queue()
+    process = Worker(tmp_path / "mail", name="it")
+    yield process
+    process.stop()
 
 
 def test_redis_down_then_up_delivers_everything_once(world, categories, worker):
@@ -145,7 +101,7 @@ def test_redis_down_then_up_delivers_everything_once(world, categories, worker):
     assert wait_for(lambda: Delivery.objects.filter(status=DeliveryStatus.SENT).count() == 6, 90)
     assert outbox.drain(timezone.now() + timezone.timedelta(minutes=1)) == 0
     assert list(Delivery.objects.values_list("attempts", flat=True)) == [1] * 6
-    mails = "".join(p.read_text() for p in Path(worker).glob("*.log"))
+    mails = worker.mails()
     assert mails.count("Subject:") == 6
     for i in range(3):
         assert mails.count(f"第{i}件") == 2  # one email to each department, no more
