@@ -1,7 +1,15 @@
 from django.apps import AppConfig
+from django.db.models.signals import pre_delete
 from django.utils.translation import gettext_lazy as _
 
 
 class DisputesConfig(AppConfig):
     name = "disputes"
     verbose_name = _("事项与纠纷")
+
+    def ready(self) -> None:
+        from . import stats
+        from .models import Case
+
+        # A deleted case (admin, data clean-up) leaves the days it was counted on.
+        pre_delete.connect(stats.on_case_deleted, sender=Case, dispatch_uid="stats-case-deleted")

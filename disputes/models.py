@@ -451,3 +451,54 @@ class Attachment(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+
+class StatDay(models.Model):
+    """One day of the daily roll-up (`disputes/stats.py`): computed once the day is over, marked
+    stale when a later action changes what happened that day, and then computed again."""
+
+    day = models.DateField(primary_key=True)
+    stale = models.BooleanField(default=False)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("统计日")
+        verbose_name_plural = _("统计日")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return self.day.isoformat()
+
+
+class DailyStat(models.Model):
+    """The figures of one day for one area at one depth of the territory (towns, villages or grids),
+    per category (case figures) or per department (assignment figures). Dashboards and reports sum
+    these rows instead of counting years of cases."""
+
+    day = models.DateField()
+    depth = models.PositiveSmallIntegerField()  # components of area_path: 2 town, 3 village, 4 grid
+    area_path = models.CharField(max_length=255)
+    category = models.ForeignKey(Category, null=True, on_delete=models.CASCADE, related_name="+")
+    department = models.ForeignKey(Department, null=True, on_delete=models.CASCADE, related_name="+")
+    new = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    handled = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    resolution_due = models.PositiveIntegerField(default=0)
+    resolution_met = models.PositiveIntegerField(default=0)
+    response_due = models.PositiveIntegerField(default=0)
+    response_met = models.PositiveIntegerField(default=0)
+    fb_satisfied = models.PositiveIntegerField(default=0)
+    fb_basically_satisfied = models.PositiveIntegerField(default=0)
+    fb_dissatisfied = models.PositiveIntegerField(default=0)
+    red_alerts = models.PositiveIntegerField(default=0)
+    returns = models.PositiveIntegerField(default=0)
+    ext_requested = models.PositiveIntegerField(default=0)
+    ext_approved = models.PositiveIntegerField(default=0)
+    ext_refused = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["depth", "day"], name="stat_depth_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.area_path}"

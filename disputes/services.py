@@ -22,7 +22,7 @@ from grids.geo import locate_id
 from grids.models import Area, Department, Level, Role, User
 from grids.selectors import areas_visible_to, get_scope
 
-from . import deadlines
+from . import deadlines, stats
 from .announce import announce
 from .models import (
     ACTIVE_ASSIGNMENT_STATUSES,
@@ -81,6 +81,8 @@ def _event(
     data: dict | None = None,
     at: datetime | None = None,
 ) -> CaseEvent:
+    at = at or timezone.now()
+    stats.touch_today(at)
     return CaseEvent.objects.create(
         case=case,
         actor=by,
@@ -89,7 +91,7 @@ def _event(
         to_status=case.status,
         comment=comment,
         data=data or {},
-        created_at=at or timezone.now(),
+        created_at=at,
     )
 
 
@@ -415,6 +417,7 @@ def case_dispatch(
 def case_approve_extension(*, case: Case, by: User, comment: str = "") -> Case:
     """Approve the pending 延期 request: the handling deadline moves by the requested working days."""
     case, _a, before = _begin(case, by, "approve_extension")
+    stats.invalidate_case(case)  # it may change what finished days counted
     request = case.extensions.get(status=ExtensionStatus.PENDING)
     assignment = request.assignment
     new_deadline = deadlines.extend(assignment.handle_deadline, request.days)
@@ -424,6 +427,7 @@ def case_approve_extension(*, case: Case, by: User, comment: str = "") -> Case:
     request.decided_by, request.decided_at, request.comment = by, timezone.now(), comment
     request.save(update_fields=["status", "decided_by", "decided_at", "comment"])
     refresh_clocks(case)
+    stats.invalidate_case(case)
     _event(
         case,
         by=by,
@@ -463,6 +467,7 @@ def case_rework(*, case: Case, by: User, reason: str) -> Case:
     if not reason or not reason.strip():
         raise ValidationError({"reason": [_("请填写返工理由")]})
     case, _a, before = _begin(case, by, "rework")
+    stats.invalidate_case(case)  # it may change what finished days counted
     lead = case.assignments.filter(role=AssignmentRole.LEAD, status=AssignmentStatus.HANDLED).order_by("-id").first()
     if lead is not None:
         lead.status, lead.finished_at = AssignmentStatus.SIGNED, None
@@ -481,6 +486,7 @@ def case_feedback(*, case: Case, by: User, satisfaction: str, comment: str = "")
     if satisfaction not in Satisfaction.values:
         raise ValidationError({"satisfaction": [_("请选择满意度")]})
     case, _a, before = _begin(case, by, "feedback")
+    stats.invalidate_case(case)  # it may change what finished days counted
     case.satisfaction = satisfaction
     _save(case, "satisfaction")
     _event(case, by=by, action="feedback", from_status=before, comment=comment, data={"satisfaction": satisfaction})
@@ -493,6 +499,7 @@ def case_reopen(*, case: Case, by: User, reason: str) -> Case:
     if not reason or not reason.strip():
         raise ValidationError({"reason": [_("请填写重新办理的理由")]})
     case, _a, before = _begin(case, by, "reopen")
+    stats.invalidate_case(case)  # it may change what finished days counted
     _apply_target(case, "reopen")
     case.handled_at = None
     _save(case, "status", "handled_at")
@@ -598,6 +605,7 @@ def case_return(*, case: Case, by: User, reason_code: str, reason: str) -> Case:
     if errors:
         raise ValidationError(errors)
     case, assignment, before = _begin(case, by, "return")
+    stats.invalidate_case(case)  # it may change what finished days counted
     now = timezone.now()
     assignment.status, assignment.finished_at = AssignmentStatus.RETURNED, now
     assignment.return_reason_code, assignment.return_reason = reason_code, reason.strip()
@@ -730,6 +738,7 @@ def case_reclassify(*, case: Case, by: User, category: Category | None = None, u
     if urgency is not None and urgency not in Urgency.values:
         raise ValidationError({"urgency": [_("紧急程度无效")]})
     before = {"category": case.category_id, "urgency": case.urgency}
+    stats.invalidate_case(case)  # the days it counted under the old category and limits
     case.category = category or case.category
     case.urgency = urgency or case.urgency
     _save(case, "category", "urgency")
@@ -738,6 +747,7 @@ def case_reclassify(*, case: Case, by: User, category: Category | None = None, u
         a.sign_warn_at = None  # recomputed from the new limit
         a.save(update_fields=["sign_deadline", "handle_deadline", "sign_warn_at"])
     refresh_clocks(case)
+    stats.invalidate_case(case)  # and the days of its new limits
     _event(
         case,
         by=by,

@@ -25,6 +25,7 @@ from grids import outbox
 from grids.models import Area, Level, Membership, Role
 from grids.notifications import Message, notify_many
 
+from . import stats
 from .deadlines import next_look
 from .models import AlertLevel, Assignment, AssignmentStatus, Case, CaseEvent, Clock, DeadlineAlert, Urgency
 from .worktime import WorkingCalendar
@@ -80,6 +81,7 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
                 break
             result.batches += 1
             _sweep_batch(batch, now=now, token=token, result=result, calendar=calendar)
+            stats.touch_today(now)
         if len(batch) < batch_size:
             break
     return result

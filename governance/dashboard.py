@@ -4,35 +4,20 @@ number of aggregate queries. The three rates use the same definitions as the wee
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from collections import Counter
+from datetime import date, timedelta
 
-from django.db.models import Count, F, IntegerField, Q, Value
-from django.db.models.functions import StrIndex, Substr, TruncDate
+from django.db.models import Count, IntegerField, Q, Value
+from django.db.models.functions import StrIndex, Substr
 from django.utils import timezone
 
-from disputes.models import (
-    OPEN_STATUSES,
-    AlertLevel,
-    Assignment,
-    AssignmentStatus,
-    Case,
-    DeadlineAlert,
-    ExtensionRequest,
-    ReturnReason,
-    Status,
-)
-from grids.models import Area, User
+from disputes import stats
+from disputes.models import OPEN_STATUSES, Case, Category
+from disputes.stats import GOOD_SATISFACTION
+from grids.models import Area, Department, User
 from grids.selectors import areas_visible_to
 
-from .reports import GOOD_SATISFACTION, REPORT_TZ, SIGNED_IN_TIME, assignments_due, latest_feedback
-
 MAX_DAYS = 366
-
-
-def _bounds(start: date, end_inclusive: date) -> tuple[datetime, datetime]:
-    lo = datetime.combine(start, time.min, tzinfo=REPORT_TZ)
-    hi = datetime.combine(end_inclusive + timedelta(days=1), time.min, tzinfo=REPORT_TZ)
-    return lo, hi
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
@@ -48,100 +33,73 @@ def child_key(parent: Area, field: str = "area_path"):
 
 
 def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict:
-    """All the figures the dashboard shows for `area` over [start, end] (dates inclusive)."""
-    lo, hi = _bounds(start, end)
+    """All the figures the dashboard shows for `area` over [start, end] (dates inclusive).
+
+    Period figures come from the daily roll-up (`disputes.stats`): finished days are summed from
+    stored rows, today is counted live. Only "open now" is read from the cases themselves, through
+    the open-status index.
+    """
     now = timezone.now()
-    today = timezone.localdate(now)
+    today = stats.local_today(now)
     week_start = today - timedelta(days=today.weekday())
-    path = area.path
-    cases = Case.objects.filter(area_path__startswith=path)
-    period = Q(created_at__gte=lo, created_at__lt=hi)
-
-    # Each aggregate is driven by an indexed time range or by the open-status index, so its cost
-    # follows the period and the backlog, not the years of history.
-    day_lo = min(lo, _bounds(week_start, week_start)[0], _bounds(today, today)[0])
-    created = cases.filter(created_at__gte=day_lo).aggregate(
-        new_today=Count("id", filter=Q(created_at__gte=_bounds(today, today)[0])),
-        new_week=Count("id", filter=Q(created_at__gte=_bounds(week_start, week_start)[0])),
-        new=Count("id", filter=period),
-    )
-    open_now = cases.filter(status__in=OPEN_STATUSES).aggregate(
-        in_progress=Count("id"), overdue=Count("id", filter=Q(overdue=True))
-    )
-    closed = cases.filter(closed_at__gte=lo, closed_at__lt=hi, status=Status.CLOSED).count()
-    handled = cases.filter(handled_at__gte=lo, handled_at__lt=hi).aggregate(
-        handled=Count("id"),
-        on_time=Count("id", filter=Q(handle_deadline__isnull=True) | Q(handled_at__lte=F("handle_deadline"))),
-    )
-    resolution = cases.filter(handle_deadline__gte=lo, handle_deadline__lt=hi).aggregate(
-        due=Count("id"), met=Count("id", filter=Q(handled_at__lte=F("handle_deadline")))
-    )
-    kpi = {
-        **created,
-        **open_now,
-        "closed": closed,
-        **handled,
-        "resolution_due": resolution["due"],
-        "resolution_met": resolution["met"],
-    }
-    response = assignments_due(path, lo, hi).aggregate(due=Count("id"), met=Count("id", filter=SIGNED_IN_TIME))
-    feedback = latest_feedback(path, lo, hi).aggregate(
-        total=Count("id"), good=Count("id", filter=Q(answer__in=GOOD_SATISFACTION))
-    )
-
     trend_days = max(30, min((end - start).days + 1, MAX_DAYS))
     trend_start = end - timedelta(days=trend_days - 1)
-    t_lo, t_hi = _bounds(trend_start, end)
-    new_by_day = dict(
-        cases.filter(created_at__gte=t_lo, created_at__lt=t_hi)
-        .annotate(day=TruncDate("created_at", tzinfo=REPORT_TZ))
-        .values_list("day")
-        .annotate(n=Count("id"))
-        .values_list("day", "n")
+    period = (start, end + timedelta(days=1))
+    figures = stats.Figures(
+        area.path, min(start, trend_start, week_start), max(end, today) + timedelta(days=1), now=now
     )
-    closed_by_day = dict(
-        cases.filter(status=Status.CLOSED, closed_at__gte=t_lo, closed_at__lt=t_hi)
-        .annotate(day=TruncDate("closed_at", tzinfo=REPORT_TZ))
-        .values_list("day")
-        .annotate(n=Count("id"))
-        .values_list("day", "n")
+
+    by_child = figures.rows(*period, ("child",))
+    total = sum(by_child.values(), Counter())
+    by_day = figures.rows(figures.lo, figures.hi, ("day",))
+    open_now = Case.objects.filter(area_path__startswith=area.path, status__in=OPEN_STATUSES).aggregate(
+        in_progress=Count("id"), overdue=Count("id", filter=Q(overdue=True))
     )
+
     days = [trend_start + timedelta(days=i) for i in range(trend_days)]
-
-    by_category = [
-        {"code": row["category__code"], "name": row["category__name"], "count": row["n"]}
-        for row in cases.filter(period)
-        .values("category__code", "category__name")
-        .annotate(n=Count("id"))
-        .order_by("-n", "category__code")
-    ]
-
     return {
         "area": {"id": area.pk, "code": area.code, "name": area.name, "level": area.level},
         "breadcrumb": _breadcrumb(area, user),
         "period": {"from": start.isoformat(), "to": end.isoformat()},
         "kpis": {
-            "new_today": kpi["new_today"],
-            "new_week": kpi["new_week"],
-            "new": kpi["new"],
-            "in_progress": kpi["in_progress"],
-            "overdue": kpi["overdue"],
-            "closed": kpi["closed"],
-            "on_time_rate": _rate(kpi["on_time"], kpi["handled"]),
-            "response_rate": _rate(response["met"], response["due"]),
-            "resolution_rate": _rate(kpi["resolution_met"], kpi["resolution_due"]),
-            "satisfaction_rate": _rate(feedback["good"], feedback["total"]),
+            "new_today": by_day.get((today,), Counter())["new"],
+            "new_week": sum(c["new"] for (day,), c in by_day.items() if week_start <= day <= today),
+            "new": total["new"],
+            "in_progress": open_now["in_progress"],
+            "overdue": open_now["overdue"],
+            "closed": total["closed"],
+            "on_time_rate": _rate(total["on_time"], total["handled"]),
+            "response_rate": _rate(total["response_met"], total["response_due"]),
+            "resolution_rate": _rate(total["resolution_met"], total["resolution_due"]),
+            "satisfaction_rate": _rate(_good(total), _answers(total)),
         },
         "trend": {
             "days": [d.isoformat() for d in days],
-            "new": [new_by_day.get(d, 0) for d in days],
-            "closed": [closed_by_day.get(d, 0) for d in days],
+            "new": [by_day.get((d,), Counter())["new"] for d in days],
+            "closed": [by_day.get((d,), Counter())["closed"] for d in days],
         },
-        "categories": by_category,
-        "children": _children(area, lo, hi, user),
-        "departments": _departments(path, lo, hi),
+        "categories": _categories(figures.rows(*period, ("category",))),
+        "children": _children(area, by_child, user),
+        "departments": _departments(figures.rows(*period, ("department",))),
         "generated_at": now.isoformat(),
     }
+
+
+def _good(counts: Counter) -> int:
+    return sum(counts[stats.FEEDBACK_COUNTERS[value]] for value in GOOD_SATISFACTION)
+
+
+def _answers(counts: Counter) -> int:
+    return sum(counts[c] for c in stats.FEEDBACK_COUNTERS.values())
+
+
+def _categories(rows: dict[tuple, Counter]) -> list[dict]:
+    counts = {category: c["new"] for (category,), c in rows.items() if category is not None and c["new"]}
+    result = [
+        {"code": code, "name": name, "count": counts[pk]}
+        for pk, code, name in Category.objects.filter(pk__in=counts).values_list("pk", "code", "name")
+    ]
+    return sorted(result, key=lambda r: (-r["count"], r["code"]))
 
 
 def _breadcrumb(area: Area, user: User) -> list[dict]:
@@ -151,109 +109,49 @@ def _breadcrumb(area: Area, user: User) -> list[dict]:
     ]
 
 
-def _children(area: Area, lo: datetime, hi: datetime, user: User) -> list[dict]:
+def _children(area: Area, by_child: dict[tuple, Counter], user: User) -> list[dict]:
     """The child areas with their load (open, overdue) and the three rates, for the ranking and the map."""
     children = list(areas_visible_to(user).filter(parent=area).order_by("code"))
     if not children:
         return []
-    key = child_key(area)
-    path = area.path
-    cases = Case.objects.filter(area_path__startswith=path).annotate(child=key)
-    case_rows: dict[str, dict] = {}
-
-    def merge(qs) -> None:
-        for row in qs:
-            case_rows.setdefault(row.pop("child"), {}).update(row)
-
-    merge(cases.filter(created_at__gte=lo, created_at__lt=hi).values("child").annotate(new=Count("id")))
-    merge(
-        cases.filter(status__in=OPEN_STATUSES)
+    open_rows = {
+        row["child"]: row
+        for row in Case.objects.filter(area_path__startswith=area.path, status__in=OPEN_STATUSES)
+        .annotate(child=child_key(area))
         .values("child")
         .annotate(open=Count("id"), overdue=Count("id", filter=Q(overdue=True)))
-    )
-    merge(
-        cases.filter(status=Status.CLOSED, closed_at__gte=lo, closed_at__lt=hi)
-        .values("child")
-        .annotate(closed=Count("id"))
-    )
-    merge(
-        cases.filter(handle_deadline__gte=lo, handle_deadline__lt=hi)
-        .values("child")
-        .annotate(
-            resolution_due=Count("id"), resolution_met=Count("id", filter=Q(handled_at__lte=F("handle_deadline")))
-        )
-    )
-    response_rows = {
-        row["child"]: row
-        for row in assignments_due(path, lo, hi)
-        .annotate(child=child_key(area, "case__area_path"))
-        .values("child")
-        .annotate(due=Count("id"), met=Count("id", filter=SIGNED_IN_TIME))
-    }
-    feedback_rows = {
-        row["child"]: row
-        for row in latest_feedback(path, lo, hi)
-        .annotate(child=child_key(area, "case__area_path"))
-        .values("child")
-        .annotate(total=Count("id"), good=Count("id", filter=Q(answer__in=GOOD_SATISFACTION)))
+        .order_by()
     }
     result = []
     for child in children:
-        c = case_rows.get(child.path, {})
-        r = response_rows.get(child.path, {})
-        f = feedback_rows.get(child.path, {})
+        c = by_child.get((child.path,), Counter())
+        o = open_rows.get(child.path, {})
         result.append(
             {
                 "id": child.pk,
                 "code": child.code,
                 "name": child.name,
                 "level": child.level,
-                "new": c.get("new", 0),
-                "open": c.get("open", 0),
-                "overdue": c.get("overdue", 0),
-                "closed": c.get("closed", 0),
-                "response_rate": _rate(r.get("met", 0), r.get("due", 0)),
-                "resolution_rate": _rate(c.get("resolution_met", 0), c.get("resolution_due", 0)),
-                "satisfaction_rate": _rate(f.get("good", 0), f.get("total", 0)),
+                "new": c["new"],
+                "open": o.get("open", 0),
+                "overdue": o.get("overdue", 0),
+                "closed": c["closed"],
+                "response_rate": _rate(c["response_met"], c["response_due"]),
+                "resolution_rate": _rate(c["resolution_met"], c["resolution_due"]),
+                "satisfaction_rate": _rate(_good(c), _answers(c)),
                 "boundary": child.boundary,
             }
         )
     return result
 
 
-def _departments(path: str, lo: datetime, hi: datetime) -> list[dict]:
+def _departments(by_department: dict[tuple, Counter]) -> list[dict]:
     """The department league: overdue work (red alerts), returns and extensions in the period."""
-    rows: dict[int, dict] = {}
-
-    def add(qs, field: str) -> None:
-        for row in qs:
-            entry = rows.setdefault(
-                row["department"],
-                {"id": row["department"], "name": row["department__name"], "overdue": 0, "returns": 0, "extensions": 0},
-            )
-            entry[field] = row["n"]
-
-    add(
-        DeadlineAlert.objects.filter(
-            case__area_path__startswith=path, level=AlertLevel.RED, created_at__gte=lo, created_at__lt=hi
-        )
-        .values("department", "department__name")
-        .annotate(n=Count("id")),
-        "overdue",
-    )
-    add(
-        Assignment.objects.filter(
-            case__area_path__startswith=path, status=AssignmentStatus.RETURNED, finished_at__gte=lo, finished_at__lt=hi
-        )
-        .exclude(return_reason_code=ReturnReason.WITHDRAWN)
-        .values("department", "department__name")
-        .annotate(n=Count("id")),
-        "returns",
-    )
-    add(
-        ExtensionRequest.objects.filter(case__area_path__startswith=path, requested_at__gte=lo, requested_at__lt=hi)
-        .values(department=F("assignment__department"), department__name=F("assignment__department__name"))
-        .annotate(n=Count("id")),
-        "extensions",
-    )
-    return sorted(rows.values(), key=lambda r: (-r["overdue"], -r["returns"], -r["extensions"], r["name"]))
+    counts = {
+        department: {"overdue": c["red_alerts"], "returns": c["returns"], "extensions": c["ext_requested"]}
+        for (department,), c in by_department.items()
+        if department is not None and (c["red_alerts"] or c["returns"] or c["ext_requested"])
+    }
+    names = dict(Department.objects.filter(pk__in=counts).values_list("pk", "name"))
+    rows = [{"id": pk, "name": names[pk], **figures} for pk, figures in counts.items()]
+    return sorted(rows, key=lambda r: (-r["overdue"], -r["returns"], -r["extensions"], r["name"]))

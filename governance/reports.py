@@ -19,28 +19,25 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import BigIntegerField, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Length
+from django.db.models import BigIntegerField, Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from disputes import stats
 from disputes.models import (
     AlertLevel,
     Assignment,
     AssignmentRole,
     AssignmentStatus,
     Case,
-    CaseEvent,
+    Category,
     DeadlineAlert,
-    ExtensionRequest,
-    ExtensionStatus,
-    ReturnReason,
     Satisfaction,
-    Status,
 )
+from disputes.stats import GOOD_SATISFACTION, SIGNED_IN_TIME, assignments_due, latest_feedback
 from grids.models import Area, Department, Level, Role, User
 from grids.notifications import notify
 from grids.selectors import areas_visible_to, get_scope
@@ -53,8 +50,6 @@ REPORT_TZ = ZoneInfo("Asia/Shanghai")
 # and grid workers who are judged by it (they see their own cases elsewhere).
 READER_ROLES = frozenset({Role.OFFICIAL, Role.CENTER_STAFF})
 REPORT_LEVELS = (Level.DISTRICT, Level.TOWN)
-GOOD_SATISFACTION = [Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED]
-SIGNED_IN_TIME = Q(signed_at__isnull=False, signed_at__lte=F("sign_deadline"))
 RATE_KEYS = ("response", "resolution", "satisfaction")
 NOTIFICATION_KIND = "report"
 
@@ -194,65 +189,27 @@ def _area_ref(area: Area) -> dict:
     return {"id": area.pk, "code": area.code, "name": area.name, "level": area.level}
 
 
-def assignments_due(path: str, lo: datetime, hi: datetime) -> QuerySet[Assignment]:
-    """Assignments whose sign-in limit fell in the period. Co-departments withdrawn because the lead
-    returned the case never had the chance to sign, so they are not counted against anyone."""
-    return (
-        Assignment.objects.filter(case__area_path__startswith=path)
-        .filter(_within("sign_deadline", lo, hi))
-        .exclude(return_reason_code=ReturnReason.WITHDRAWN)
-    )
-
-
-def latest_feedback(path: str, lo: datetime, hi: datetime) -> QuerySet[CaseEvent]:
-    """The last 回访 of each case within the period, annotated with its answer.
-
-    A case asked twice in a week counts once, with its final answer; the timeline keeps the
-    answer given at that time, where `Case.satisfaction` only knows the latest one ever.
-    """
-    in_period = CaseEvent.objects.filter(action="feedback").filter(_within("created_at", lo, hi))
-    later = in_period.filter(case=OuterRef("case")).filter(
-        Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__gt=OuterRef("id"))
-    )
-    return (
-        in_period.filter(case__area_path__startswith=path)
-        .filter(~Exists(later))
-        # Cast: plain text, so `answer__in` compares strings on every backend (a bare key transform
-        # would compare JSON values).
-        .annotate(answer=Cast(KeyTextTransform("satisfaction", "data"), output_field=CharField()))
-    )
-
-
 def weekly_figures(*, area: Area, start: date, end: date) -> dict:
     """What a town or the district reports for [start, end): new, closed, handled on time and overdue
     cases, the three rates, the top categories, the departments with red alerts, returns and
     extensions. Used for any period (the monthly report carries the month's figures too).
 
-    Eight aggregate queries, whatever the number of cases.
+    The additive figures are sums of the daily roll-up (`disputes.stats`); the ones that count
+    distinct cases (overdue, open at the end) are aggregate queries over the red alerts of the
+    period and the cases open at its end. A constant number of queries, whatever the history.
     """
     lo, hi = _bounds(start, end)
     path = area.path
+    figures = stats.Figures(path, start, end)
+    total = figures.total(start, end)
 
-    def in_period(field: str) -> Q:
-        return _within(field, lo, hi)
-
-    counts = Case.objects.filter(area_path__startswith=path).aggregate(
-        new=Count("id", filter=in_period("created_at")),
-        closed=Count("id", filter=in_period("closed_at") & Q(status=Status.CLOSED)),
-        handled=Count("id", filter=in_period("handled_at")),
-        on_time=Count(
-            "id",
-            filter=in_period("handled_at")
-            & (Q(handle_deadline__isnull=True) | Q(handled_at__lte=F("handle_deadline"))),
-        ),
-        # Rejected and merged cases carry a closed_at too, so they are not "still open".
-        open_at_end=Count("id", filter=Q(created_at__lt=hi) & (Q(closed_at__isnull=True) | Q(closed_at__gte=hi))),
-        resolution_due=Count("id", filter=in_period("handle_deadline")),
-        resolution_met=Count("id", filter=in_period("handle_deadline") & Q(handled_at__lte=F("handle_deadline"))),
-    )
+    # Rejected and merged cases carry a closed_at too, so they are not "still open". Two indexed
+    # counts: the cases open now, and those closed since the end of the period.
+    cases = Case.objects.filter(area_path__startswith=path, created_at__lt=hi)
+    open_at_end = cases.filter(closed_at__isnull=True).count() + cases.filter(closed_at__gte=hi).count()
 
     red = DeadlineAlert.objects.filter(level=AlertLevel.RED, case__area_path__startswith=path).filter(
-        in_period("created_at")
+        _within("created_at", lo, hi)
     )
     overdue = red.aggregate(cases=Count("case", distinct=True))["cases"]
     overdue_departments = [
@@ -262,67 +219,61 @@ def weekly_figures(*, area: Area, start: date, end: date) -> dict:
         .order_by("-alerts", "-cases", "department__name")
     ]
 
-    response = assignments_due(path, lo, hi).aggregate(due=Count("id"), met=Count("id", filter=SIGNED_IN_TIME))
+    answers = {value: total[counter] for value, counter in stats.FEEDBACK_COUNTERS.items()}
+    answered = sum(answers.values())
+    good = sum(answers[value] for value in GOOD_SATISFACTION)
 
-    feedback = latest_feedback(path, lo, hi).aggregate(
-        total=Count("id"),
-        **{value: Count("id", filter=Q(answer=value)) for value in Satisfaction.values},
-    )
-    good = sum(feedback[value] for value in GOOD_SATISFACTION)
-
-    categories = [
-        {"id": row["category"], "code": row["category__code"], "name": row["category__name"], "count": row["count"]}
-        for row in Case.objects.filter(area_path__startswith=path)
-        .filter(in_period("created_at"))
-        .values("category", "category__code", "category__name")
-        .annotate(count=Count("id"))
-        .order_by("-count", "category__position", "category__code")[:5]
-    ]
+    new_by_category = {k: c["new"] for (k,), c in figures.rows(start, end, ("category",)).items() if c["new"]}
+    categories = sorted(
+        (
+            {"id": pk, "code": code, "name": name, "count": new_by_category[pk], "position": position}
+            for pk, code, name, position in Category.objects.filter(pk__in=new_by_category).values_list(
+                "pk", "code", "name", "position"
+            )
+        ),
+        key=lambda r: (-r["count"], r["position"], r["code"]),
+    )[:5]
+    for row in categories:
+        del row["position"]
 
     # 退单 read from the assignment rather than the "return" event: the same facts, grouped by a real
     # foreign key. An assignment withdrawn with its lead's return is not the department's return.
-    returns = [
-        {"id": row["department"], "name": row["department__name"], "count": row["count"]}
-        for row in Assignment.objects.filter(case__area_path__startswith=path, status=AssignmentStatus.RETURNED)
-        .filter(in_period("finished_at"))
-        .exclude(return_reason_code=ReturnReason.WITHDRAWN)
-        .values("department", "department__name")
-        .annotate(count=Count("id"))
-        .order_by("-count", "department__name")
-    ]
-
-    extensions = ExtensionRequest.objects.filter(case__area_path__startswith=path).aggregate(
-        requested=Count("id", filter=in_period("requested_at")),
-        approved=Count("id", filter=Q(status=ExtensionStatus.APPROVED) & in_period("decided_at")),
-        # A pending request dropped because the lead returned the case was decided by nobody.
-        refused=Count(
-            "id", filter=Q(status=ExtensionStatus.REFUSED, decided_by__isnull=False) & in_period("decided_at")
+    returned = {k: c["returns"] for (k,), c in figures.rows(start, end, ("department",)).items() if c["returns"]}
+    returns = sorted(
+        (
+            {"id": pk, "name": name, "count": returned[pk]}
+            for pk, name in Department.objects.filter(pk__in=returned).values_list("pk", "name")
         ),
+        key=lambda r: (-r["count"], r["name"]),
     )
 
     return {
         "area": _area_ref(area),
         "period": {"start": start.isoformat(), "end": end.isoformat()},
         "counts": {
-            "new": counts["new"],
-            "closed": counts["closed"],
-            "handled": counts["handled"],
-            "on_time": counts["on_time"],
+            "new": total["new"],
+            "closed": total["closed"],
+            "handled": total["handled"],
+            "on_time": total["on_time"],
             "overdue": overdue,
-            "open_at_end": counts["open_at_end"],
+            "open_at_end": open_at_end,
         },
         "rates": {
-            "response": _rate(response["met"], response["due"]),
-            "resolution": _rate(counts["resolution_met"], counts["resolution_due"]),
-            "satisfaction": _rate(good, feedback["total"]),
-            "on_time": _rate(counts["on_time"], counts["handled"]),
+            "response": _rate(total["response_met"], total["response_due"]),
+            "resolution": _rate(total["resolution_met"], total["resolution_due"]),
+            "satisfaction": _rate(good, answered),
+            "on_time": _rate(total["on_time"], total["handled"]),
         },
-        "satisfaction": {value: feedback[value] for value in Satisfaction.values} | {"total": feedback["total"]},
+        "satisfaction": answers | {"total": answered},
         "categories": categories,
         "overdue_departments": overdue_departments,
         "returns": returns,
         "returns_total": sum(row["count"] for row in returns),
-        "extensions": extensions,
+        "extensions": {
+            "requested": total["ext_requested"],
+            "approved": total["ext_approved"],
+            "refused": total["ext_refused"],
+        },
     }
 
 

@@ -204,8 +204,12 @@ def rate(numerator: int, denominator: int) -> dict:
 
 
 def test_weekly_figures_of_a_town_match_the_hand_count(world, w47, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
-        figures = reports.weekly_figures(area=world.town1, start=W47, end=W47_END)
+    with clock("2026-11-23 08:00"), django_assert_max_num_queries(30):
+        first = reports.weekly_figures(area=world.town1, start=W47, end=W47_END)  # counts the week's days
+    with clock("2026-11-23 08:00"), django_assert_max_num_queries(10):
+        figures = reports.weekly_figures(area=world.town1, start=W47, end=W47_END)  # sums them
+    assert figures == first
+    assert figures == reports.weekly_figures(area=world.town1, start=W47, end=W47_END)  # today live: the same
 
     assert figures["counts"] == {
         "new": 4,  # A B C E; D was the Sunday before, G the Monday after

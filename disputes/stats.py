@@ -1,0 +1,403 @@
+"""The daily roll-up behind the dashboards and the reports.
+
+Every figure they show is a sum over days of counters that belong to one day: cases reported,
+closed or handled that day, handling and sign-in limits that fell that day (and whether they were
+met), the residents' answers given that day, red alerts, returns and extensions. So a finished day
+is counted once, into `DailyStat` rows per area (at the depth of towns, villages and grids) and
+category or department, and a month of the district is a few thousand rows whatever the years of
+history. Today is counted live from the cases, with the same code.
+
+A later action can still change a finished day: a reclassified case moves its counts to another
+category, an approved extension moves a limit, a rework takes back a handling, a new answer
+replaces the old one. The services that do so call `invalidate_case` first; the day is then
+marked stale and computed again on the next read. Computing locks the day's marker row, and
+marking stale updates it, so a computation never overwrites a newer invalidation.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, TruncDate
+from django.utils import timezone
+
+from .models import (
+    AlertLevel,
+    Assignment,
+    AssignmentStatus,
+    Case,
+    CaseEvent,
+    DailyStat,
+    DeadlineAlert,
+    ExtensionRequest,
+    ExtensionStatus,
+    ReturnReason,
+    Satisfaction,
+    StatDay,
+    Status,
+)
+
+# Days are Chinese calendar days, whatever the server's clock is set to.
+STAT_TZ = ZoneInfo("Asia/Shanghai")
+# Stored depths: rows per town (2 path components), village (3) and grid (4). An area's figures
+# are read at the depth of its children; below a village they are counted live.
+ROLLUP_DEPTHS = (2, 3, 4)
+GOOD_SATISFACTION = [Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED]
+SIGNED_IN_TIME = Q(signed_at__isnull=False, signed_at__lte=F("sign_deadline"))
+FEEDBACK_COUNTERS = {value: f"fb_{value}" for value in Satisfaction.values}
+COUNTERS = (
+    "new",
+    "closed",
+    "handled",
+    "on_time",
+    "resolution_due",
+    "resolution_met",
+    "response_due",
+    "response_met",
+    *FEEDBACK_COUNTERS.values(),
+    "red_alerts",
+    "returns",
+    "ext_requested",
+    "ext_approved",
+    "ext_refused",
+)
+DIMENSIONS = {"day": "day", "child": "area_path", "category": "category_id", "department": "department_id"}
+# Days computed in one pass when many are missing (a first read, a rebuild).
+CHUNK_DAYS = 31
+SETTLE = timedelta(minutes=10)
+
+Key = tuple[date, str, int | None, int | None]  # day, area path, category, department
+
+
+def local_today(now: datetime | None = None) -> date:
+    return (now or timezone.now()).astimezone(STAT_TZ).date()
+
+
+def day_bounds(lo: date, hi: date) -> tuple[datetime, datetime]:
+    """The moments of [lo, hi) as Chinese calendar days."""
+    return datetime.combine(lo, time.min, tzinfo=STAT_TZ), datetime.combine(hi, time.min, tzinfo=STAT_TZ)
+
+
+def _within(field: str, lo: datetime, hi: datetime) -> Q:
+    return Q(**{f"{field}__gte": lo, f"{field}__lt": hi})
+
+
+def path_depth(path: str) -> int:
+    return path.count("/")
+
+
+def truncate(path: str, depth: int) -> str:
+    """The path of the ancestor at `depth` (the path itself when it is not that deep)."""
+    parts = path.split("/")
+    return path if len(parts) - 1 <= depth else "/".join(parts[:depth]) + "/"
+
+
+# ---------------------------------------------------------------------------------------------
+# The definitions (shared with the live queries of reports and rankings)
+
+
+def assignments_due(path: str, lo: datetime, hi: datetime) -> QuerySet[Assignment]:
+    """Assignments whose sign-in limit fell in the period. Co-departments withdrawn because the lead
+    returned the case never had the chance to sign, so they are not counted against anyone."""
+    return (
+        Assignment.objects.filter(case__area_path__startswith=path)
+        .filter(_within("sign_deadline", lo, hi))
+        .exclude(return_reason_code=ReturnReason.WITHDRAWN)
+    )
+
+
+def latest_feedback(path: str, lo: datetime, hi: datetime) -> QuerySet[CaseEvent]:
+    """The 回访 answers given in the period that are still each case's last answer, annotated with
+    the answer.
+
+    A case asked twice counts once, with its final answer, in the period that answer was given;
+    the timeline keeps each answer as given at the time.
+    """
+    later = CaseEvent.objects.filter(action="feedback", case=OuterRef("case")).filter(
+        Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__gt=OuterRef("id"))
+    )
+    return (
+        CaseEvent.objects.filter(action="feedback", case__area_path__startswith=path)
+        .filter(_within("created_at", lo, hi))
+        .filter(~Exists(later))
+        # Cast: plain text, so `answer__in` compares strings on every backend (a bare key transform
+        # would compare JSON values).
+        .annotate(answer=Cast(KeyTextTransform("satisfaction", "data"), output_field=CharField()))
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Counting days from the cases
+
+
+def count_days(lo: date, hi: date, *, path: str = "") -> dict[Key, Counter]:
+    """The counters of the days [lo, hi) under `path`, per (day, case area path, category,
+    department), straight from the cases: eleven grouped queries."""
+    start, end = day_bounds(lo, hi)
+    groups: dict[Key, Counter] = defaultdict(Counter)
+
+    def add(qs: QuerySet, day_field: str, case: str, *, per: str, **counters) -> None:
+        area = f"{case}area_path"
+        dimension = {"category": f"{case}category_id"} if per == "category" else {"department": per}
+        rows = (
+            qs.filter(_within(day_field, start, end))
+            .annotate(stat_day=TruncDate(day_field, tzinfo=STAT_TZ))
+            .values("stat_day", area, *dimension.values())
+            .annotate(**counters)
+            .order_by()
+        )
+        for row in rows:
+            category = row[dimension["category"]] if per == "category" else None
+            department = None if per == "category" else row[per]
+            counts = groups[(row["stat_day"], row[area], category, department)]
+            for name in counters:
+                counts[name] += row[name]
+
+    cases = Case.objects.filter(area_path__startswith=path) if path else Case.objects.all()
+    add(cases, "created_at", "", per="category", new=Count("id"))
+    add(cases.filter(status=Status.CLOSED), "closed_at", "", per="category", closed=Count("id"))
+    add(
+        cases,
+        "handled_at",
+        "",
+        per="category",
+        handled=Count("id"),
+        on_time=Count("id", filter=Q(handle_deadline__isnull=True) | Q(handled_at__lte=F("handle_deadline"))),
+    )
+    add(
+        cases,
+        "handle_deadline",
+        "",
+        per="category",
+        resolution_due=Count("id"),
+        resolution_met=Count("id", filter=Q(handled_at__lte=F("handle_deadline"))),
+    )
+    add(
+        latest_feedback(path, start, end),
+        "created_at",
+        "case__",
+        per="category",
+        **{counter: Count("id", filter=Q(answer=value)) for value, counter in FEEDBACK_COUNTERS.items()},
+    )
+    assignments = Assignment.objects.filter(case__area_path__startswith=path) if path else Assignment.objects.all()
+    add(
+        assignments.exclude(return_reason_code=ReturnReason.WITHDRAWN),
+        "sign_deadline",
+        "case__",
+        per="department",
+        response_due=Count("id"),
+        response_met=Count("id", filter=SIGNED_IN_TIME),
+    )
+    add(
+        assignments.filter(status=AssignmentStatus.RETURNED).exclude(return_reason_code=ReturnReason.WITHDRAWN),
+        "finished_at",
+        "case__",
+        per="department",
+        returns=Count("id"),
+    )
+    alerts = DeadlineAlert.objects.filter(level=AlertLevel.RED)
+    add(
+        alerts.filter(case__area_path__startswith=path),
+        "created_at",
+        "case__",
+        per="department",
+        red_alerts=Count("id"),
+    )
+    extensions = ExtensionRequest.objects.filter(case__area_path__startswith=path)
+    add(extensions, "requested_at", "case__", per="assignment__department", ext_requested=Count("id"))
+    add(
+        extensions.filter(status=ExtensionStatus.APPROVED),
+        "decided_at",
+        "case__",
+        per="assignment__department",
+        ext_approved=Count("id"),
+    )
+    # A pending request dropped because the lead returned the case was decided by nobody.
+    add(
+        extensions.filter(status=ExtensionStatus.REFUSED, decided_by__isnull=False),
+        "decided_at",
+        "case__",
+        per="assignment__department",
+        ext_refused=Count("id"),
+    )
+    return groups
+
+
+def roll_up(groups: dict[Key, Counter], depth: int, *, dims: Sequence[str]) -> dict[tuple, Counter]:
+    """Sum counted groups by `dims` ("day", "child" = the area path at `depth`, "category",
+    "department")."""
+    out: dict[tuple, Counter] = defaultdict(Counter)
+    for (day, path, category, department), counts in groups.items():
+        values = {"day": day, "child": truncate(path, depth), "category": category, "department": department}
+        out[tuple(values[d] for d in dims)].update(counts)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Storing finished days
+
+
+def _missing_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Contiguous runs of days, at most CHUNK_DAYS long, as half-open ranges."""
+    ranges: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if ranges and ranges[-1][1] == day and (day - ranges[-1][0]).days < CHUNK_DAYS:
+            ranges[-1] = (ranges[-1][0], day + timedelta(days=1))
+        else:
+            ranges.append((day, day + timedelta(days=1)))
+    return ranges
+
+
+def settled_until(now: datetime | None = None) -> date:
+    """The first day not stored yet: today, or yesterday during the first minutes after midnight
+    (an action begun before midnight may still be committing)."""
+    return local_today((now or timezone.now()) - SETTLE)
+
+
+def ensure(lo: date, hi: date, *, now: datetime | None = None) -> int:
+    """Make the settled days of [lo, hi) present and fresh; returns how many were computed."""
+    hi = min(hi, settled_until(now))
+    if lo >= hi:
+        return 0
+    fresh = set(StatDay.objects.filter(day__gte=lo, day__lt=hi, stale=False).values_list("day", flat=True))
+    wanted = [lo + timedelta(days=i) for i in range((hi - lo).days)]
+    missing = [d for d in wanted if d not in fresh]
+    for first, last in _missing_ranges(missing):
+        _compute(first, last)
+    return len(missing)
+
+
+@transaction.atomic
+def _compute(lo: date, hi: date) -> None:
+    days = [lo + timedelta(days=i) for i in range((hi - lo).days)]
+    StatDay.objects.bulk_create([StatDay(day=d, stale=True) for d in days], ignore_conflicts=True)
+    # The markers' row locks serialise this with invalidations and with another reader computing
+    # the same days; whoever comes second finds the days fresh and has nothing to do.
+    locked = StatDay.objects.select_for_update().filter(day__gte=lo, day__lt=hi)
+    todo = {m.day for m in locked if m.stale}
+    if not todo:
+        return
+    groups = count_days(lo, hi)
+    DailyStat.objects.filter(day__in=todo).delete()
+    rows = []
+    for depth in ROLLUP_DEPTHS:
+        for (day, path, category, department), counts in roll_up(
+            groups, depth, dims=("day", "child", "category", "department")
+        ).items():
+            if day in todo:
+                rows.append(
+                    DailyStat(
+                        day=day, depth=depth, area_path=path, category_id=category, department_id=department, **counts
+                    )
+                )
+    DailyStat.objects.bulk_create(rows, batch_size=2000)
+    StatDay.objects.filter(day__in=todo).update(stale=False, computed_at=timezone.now())
+
+
+def invalidate(days: Iterable[date]) -> None:
+    """Mark finished days stale: their rows are computed again on the next read."""
+    days = set(days)
+    if days:
+        StatDay.objects.filter(day__in=days, stale=False).update(stale=True)
+
+
+def invalidate_case(case: Case) -> None:
+    """Before an action that may change what a case contributed to finished days: mark every day
+    the case appears on stale (its dates, its assignments', alerts', extensions' and answers')."""
+    moments = [case.created_at, case.closed_at, case.handled_at, case.handle_deadline]
+    for a in Assignment.objects.filter(case=case).only("sign_deadline", "handle_deadline", "finished_at"):
+        moments += [a.sign_deadline, a.handle_deadline, a.finished_at]
+    moments += DeadlineAlert.objects.filter(case=case).values_list("created_at", flat=True)
+    for requested, decided in ExtensionRequest.objects.filter(case=case).values_list("requested_at", "decided_at"):
+        moments += [requested, decided]
+    moments += CaseEvent.objects.filter(case=case, action="feedback").values_list("created_at", flat=True)
+    today = local_today()
+    invalidate({d for d in (local_today(m) for m in moments if m is not None) if d <= today})
+
+
+def on_case_deleted(sender, instance: Case, **kwargs) -> None:
+    invalidate_case(instance)
+
+
+def touch_today(now: datetime | None = None) -> None:
+    """Whatever happens now happens today, which is counted live; only a clock moved back (tests,
+    replays) can find today already stored, and then it must be counted again."""
+    StatDay.objects.filter(day__gte=local_today(now), stale=False).update(stale=True)
+
+
+def rebuild(*, lo: date | None = None, now: datetime | None = None) -> int:
+    """Recompute every finished day from the first case on (after a bulk load or an import)."""
+    StatDay.objects.all().delete()
+    DailyStat.objects.all().delete()
+    first = Case.objects.order_by("created_at").values_list("created_at", flat=True).first()
+    if first is None:
+        return 0
+    start = lo or local_today(first) - timedelta(days=1)
+    return ensure(start, settled_until(now), now=now)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+class Figures:
+    """The counters of one area over [lo, hi), read from the stored days and, for the days not yet
+    settled (today), counted live with the same code.
+
+    `rows(lo, hi, dims)` sums the counters of the days [lo, hi) (within the range given at
+    construction) by `dims`; "child" is the path of the child area (town, village, grid,
+    micro-grid) each count belongs to, or the area's own path for cases that sit on it.
+    """
+
+    def __init__(self, path: str, lo: date, hi: date, *, now: datetime | None = None) -> None:
+        self.path = path
+        self.depth = path_depth(path) + 1
+        self.now = now or timezone.now()
+        # Below the stored depths (a grid's micro-grids), everything is counted live: a grid is small.
+        self.live_from = settled_until(self.now) if self.depth in ROLLUP_DEPTHS else lo
+        self.lo, self.hi = lo, hi
+        self._live: dict[Key, Counter] | None = None
+        self._ensured = False
+
+    def _live_groups(self) -> dict[Key, Counter]:
+        if self._live is None:
+            lo = max(self.lo, self.live_from)
+            self._live = count_days(lo, self.hi, path=self.path) if lo < self.hi else {}
+        return self._live
+
+    def rows(self, lo: date, hi: date, dims: Sequence[str]) -> dict[tuple, Counter]:
+        if lo < self.lo or hi > self.hi:
+            raise ValueError("rows() outside the range the figures were made for")
+        out: dict[tuple, Counter] = defaultdict(Counter)
+        stored_hi = max(lo, min(hi, self.live_from))
+        if lo < stored_hi:
+            if not self._ensured:
+                ensure(self.lo, self.live_from, now=self.now)
+                self._ensured = True
+            stored = DailyStat.objects.filter(depth=self.depth, day__gte=lo, day__lt=stored_hi).filter(
+                area_path__startswith=self.path
+            )
+            sums = {c: Sum(c) for c in COUNTERS}
+            if dims:
+                stored = stored.values(*(DIMENSIONS[d] for d in dims)).annotate(**sums).order_by()
+            else:
+                stored = [stored.aggregate(**sums)]
+            for row in stored:
+                out[tuple(row[DIMENSIONS[d]] for d in dims)].update({c: row[c] for c in COUNTERS if row[c]})
+        if stored_hi < hi:
+            groups = {k: v for k, v in self._live_groups().items() if stored_hi <= k[0] < hi}
+            for key, counts in roll_up(groups, self.depth, dims=dims).items():
+                out[key].update(counts)
+        return out
+
+    def total(self, lo: date, hi: date) -> Counter:
+        total: Counter = Counter()
+        for counts in self.rows(lo, hi, ()).values():
+            total.update(counts)
+        return total
