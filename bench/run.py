@@ -58,6 +58,7 @@ class Bench:
         self.seeder.finish()
         self.results["seed_s"] = round(self.seeder.seconds, 1)
         self.results["seed_cases_s"] = round(self.seeder.case_seconds, 1)
+        self.results["rollup_s"] = round(self.seeder.rollup_seconds, 1)
         self.intake()
         self.sweep()
         self.reports()
@@ -115,10 +116,10 @@ class Bench:
     @staticmethod
     def period():
         """The dashboard's default period: the last 30 days, local dates."""
-        from governance.dashboard import _bounds
+        from disputes.stats import day_bounds, local_today
 
-        today = timezone.localdate()
-        return _bounds(today - timedelta(days=29), today)
+        today = local_today()
+        return day_bounds(today - timedelta(days=29), today + timedelta(days=1))
 
     @staticmethod
     def pick_cases(town_path: str) -> tuple[int, tuple[int, int]]:

@@ -197,6 +197,13 @@ class Case(models.Model):
             models.Index(
                 fields=["handle_deadline"], name="case_handle_deadline", condition=Q(handle_deadline__isnull=False)
             ),
+            # The open backlog per area ("open now" on the dashboard): only the open cases, by path prefix.
+            models.Index(
+                fields=["area_path", "overdue"],
+                name="case_open_area",
+                opclasses=["varchar_pattern_ops", "bool_ops"],
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -343,6 +350,7 @@ class DeadlineAlert(models.Model):
         ]
         indexes = [
             models.Index(fields=["department", "level", "created_at"], name="alert_department_level"),
+            models.Index(fields=["level", "created_at"], name="alert_level_created"),
             models.Index(fields=["sweep"], name="alert_sweep"),
         ]
 

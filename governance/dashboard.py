@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from django.db.models import Count, IntegerField, Q, Value
-from django.db.models.functions import StrIndex, Substr
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from disputes import stats
@@ -22,14 +21,6 @@ MAX_DAYS = 366
 
 def _rate(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
-
-
-def child_key(parent: Area, field: str = "area_path"):
-    """An expression giving, for a case under `parent`, the path of the child area it lies in
-    (e.g. the town's path under the district), so figures group by child in one query."""
-    n = len(parent.path)
-    rest = Substr(field, n + 1)
-    return Substr(field, 1, Value(n, output_field=IntegerField()) + StrIndex(rest, Value("/")))
 
 
 def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict:
@@ -52,9 +43,8 @@ def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict
     by_child = figures.rows(*period, ("child",))
     total = sum(by_child.values(), Counter())
     by_day = figures.rows(figures.lo, figures.hi, ("day",))
-    open_now = Case.objects.filter(area_path__startswith=area.path, status__in=OPEN_STATUSES).aggregate(
-        in_progress=Count("id"), overdue=Count("id", filter=Q(overdue=True))
-    )
+    open_now = _open_now(area)
+    open_total = sum(open_now.values(), Counter())
 
     days = [trend_start + timedelta(days=i) for i in range(trend_days)]
     return {
@@ -65,8 +55,8 @@ def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict
             "new_today": by_day.get((today,), Counter())["new"],
             "new_week": sum(c["new"] for (day,), c in by_day.items() if week_start <= day <= today),
             "new": total["new"],
-            "in_progress": open_now["in_progress"],
-            "overdue": open_now["overdue"],
+            "in_progress": open_total["open"],
+            "overdue": open_total["overdue"],
             "closed": total["closed"],
             "on_time_rate": _rate(total["on_time"], total["handled"]),
             "response_rate": _rate(total["response_met"], total["response_due"]),
@@ -79,7 +69,7 @@ def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict
             "closed": [by_day.get((d,), Counter())["closed"] for d in days],
         },
         "categories": _categories(figures.rows(*period, ("category",))),
-        "children": _children(area, by_child, user),
+        "children": _children(area, by_child, open_now, user),
         "departments": _departments(figures.rows(*period, ("department",))),
         "generated_at": now.isoformat(),
     }
@@ -109,23 +99,31 @@ def _breadcrumb(area: Area, user: User) -> list[dict]:
     ]
 
 
-def _children(area: Area, by_child: dict[tuple, Counter], user: User) -> list[dict]:
+def _open_now(area: Area) -> dict[str, Counter]:
+    """Open and overdue cases now, per child area: the open backlog grouped by exact area (a
+    partial index holds just the open cases), then summed up to the children here."""
+    depth = stats.path_depth(area.path) + 1
+    out: dict[str, Counter] = {}
+    rows = (
+        Case.objects.filter(area_path__startswith=area.path, status__in=OPEN_STATUSES)
+        .values_list("area_path")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(overdue=True)))
+        .order_by()
+    )
+    for path, open_, overdue in rows:
+        out.setdefault(stats.truncate(path, depth), Counter()).update(open=open_, overdue=overdue)
+    return out
+
+
+def _children(area: Area, by_child: dict[tuple, Counter], open_now: dict[str, Counter], user: User) -> list[dict]:
     """The child areas with their load (open, overdue) and the three rates, for the ranking and the map."""
     children = list(areas_visible_to(user).filter(parent=area).order_by("code"))
     if not children:
         return []
-    open_rows = {
-        row["child"]: row
-        for row in Case.objects.filter(area_path__startswith=area.path, status__in=OPEN_STATUSES)
-        .annotate(child=child_key(area))
-        .values("child")
-        .annotate(open=Count("id"), overdue=Count("id", filter=Q(overdue=True)))
-        .order_by()
-    }
     result = []
     for child in children:
         c = by_child.get((child.path,), Counter())
-        o = open_rows.get(child.path, {})
+        o = open_now.get(child.path, Counter())
         result.append(
             {
                 "id": child.pk,
@@ -133,8 +131,8 @@ def _children(area: Area, by_child: dict[tuple, Counter], user: User) -> list[di
                 "name": child.name,
                 "level": child.level,
                 "new": c["new"],
-                "open": o.get("open", 0),
-                "overdue": o.get("overdue", 0),
+                "open": o["open"],
+                "overdue": o["overdue"],
                 "closed": c["closed"],
                 "response_rate": _rate(c["response_met"], c["response_due"]),
                 "resolution_rate": _rate(c["resolution_met"], c["resolution_due"]),
