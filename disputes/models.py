@@ -284,6 +284,10 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["department", "status"], name="assignment_dept_status"),
             models.Index(fields=["sign_deadline"], name="assignment_sign_deadline"),
+            # Returns per day (the daily roll-up, counted live for today).
+            models.Index(
+                fields=["finished_at"], name="assignment_returned", condition=Q(status=AssignmentStatus.RETURNED)
+            ),
             models.Index(
                 fields=["next_deadline_at"],
                 name="assignment_next_deadline",
@@ -384,6 +388,10 @@ class ExtensionRequest(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case"], condition=Q(status="pending"), name="extension_one_pending"),
             models.CheckConstraint(condition=Q(days__gte=1, days__lte=30), name="extension_days_range"),
+        ]
+        indexes = [
+            models.Index(fields=["requested_at"], name="extension_requested"),
+            models.Index(fields=["decided_at"], name="extension_decided", condition=Q(decided_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

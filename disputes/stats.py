@@ -20,12 +20,13 @@ import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, TruncDate
+from django.db.models.functions import Cast, StrIndex, Substr, TruncDate
 from django.utils import timezone
 
 from .models import (
@@ -72,8 +73,9 @@ COUNTERS = (
     "ext_refused",
 )
 DIMENSIONS = {"day": "day", "child": "area_path", "category": "category_id", "department": "department_id"}
-# Days computed in one pass when many are missing (a first read, a rebuild).
+# Days computed in one pass when many are missing (a first read); a rebuild takes longer runs.
 CHUNK_DAYS = 31
+REBUILD_CHUNK_DAYS = 122
 SETTLE = timedelta(minutes=10)
 
 Key = tuple[date, str, int | None, int | None]  # day, area path, category, department
@@ -96,6 +98,7 @@ def path_depth(path: str) -> int:
     return path.count("/")
 
 
+@lru_cache(maxsize=65536)
 def truncate(path: str, depth: int) -> str:
     """The path of the ancestor at `depth` (the path itself when it is not that deep)."""
     parts = path.split("/")
@@ -140,14 +143,26 @@ def latest_feedback(path: str, lo: datetime, hi: datetime) -> QuerySet[CaseEvent
 # Counting days from the cases
 
 
-def count_days(lo: date, hi: date, *, path: str = "") -> dict[Key, Counter]:
+def child_path(field: str, parent: str):
+    """SQL for the path of the child of `parent` that a path lies in (the parent's own path for
+    one that sits on the parent), so live counts group by child in the database."""
+    n = len(parent)
+    rest = Substr(field, n + 1)
+    return Substr(field, 1, Value(n, output_field=IntegerField()) + StrIndex(rest, Value("/")))
+
+
+def count_days(lo: date, hi: date, *, path: str = "", by_child: bool = False) -> dict[Key, Counter]:
     """The counters of the days [lo, hi) under `path`, per (day, case area path, category,
-    department), straight from the cases: eleven grouped queries."""
+    department), straight from the cases: eleven grouped queries. With `by_child`, the area is the
+    child of `path` the case lies in rather than the case's own area."""
     start, end = day_bounds(lo, hi)
     groups: dict[Key, Counter] = defaultdict(Counter)
 
     def add(qs: QuerySet, day_field: str, case: str, *, per: str, **counters) -> None:
         area = f"{case}area_path"
+        if by_child:
+            qs = qs.annotate(stat_area=child_path(area, path))
+            area = "stat_area"
         dimension = {"category": f"{case}category_id"} if per == "category" else {"department": per}
         rows = (
             qs.filter(_within(day_field, start, end))
@@ -247,11 +262,11 @@ def roll_up(groups: dict[Key, Counter], depth: int, *, dims: Sequence[str]) -> d
 # Storing finished days
 
 
-def _missing_ranges(days: Iterable[date]) -> list[tuple[date, date]]:
-    """Contiguous runs of days, at most CHUNK_DAYS long, as half-open ranges."""
+def _missing_ranges(days: Iterable[date], chunk: int = CHUNK_DAYS) -> list[tuple[date, date]]:
+    """Contiguous runs of days, at most `chunk` long, as half-open ranges."""
     ranges: list[tuple[date, date]] = []
     for day in sorted(days):
-        if ranges and ranges[-1][1] == day and (day - ranges[-1][0]).days < CHUNK_DAYS:
+        if ranges and ranges[-1][1] == day and (day - ranges[-1][0]).days < chunk:
             ranges[-1] = (ranges[-1][0], day + timedelta(days=1))
         else:
             ranges.append((day, day + timedelta(days=1)))
@@ -264,7 +279,7 @@ def settled_until(now: datetime | None = None) -> date:
     return local_today((now or timezone.now()) - SETTLE)
 
 
-def ensure(lo: date, hi: date, *, now: datetime | None = None) -> int:
+def ensure(lo: date, hi: date, *, now: datetime | None = None, chunk: int = CHUNK_DAYS) -> int:
     """Make the settled days of [lo, hi) present and fresh; returns how many were computed."""
     hi = min(hi, settled_until(now))
     if lo >= hi:
@@ -272,7 +287,7 @@ def ensure(lo: date, hi: date, *, now: datetime | None = None) -> int:
     fresh = set(StatDay.objects.filter(day__gte=lo, day__lt=hi, stale=False).values_list("day", flat=True))
     wanted = [lo + timedelta(days=i) for i in range((hi - lo).days)]
     missing = [d for d in wanted if d not in fresh]
-    for first, last in _missing_ranges(missing):
+    for first, last in _missing_ranges(missing, chunk):
         _compute(first, last)
     return len(missing)
 
@@ -371,7 +386,7 @@ def rebuild(*, lo: date | None = None, now: datetime | None = None) -> int:
     if first is None:
         return 0
     start = lo or local_today(first) - timedelta(days=1)
-    return ensure(start, settled_until(now), now=now)
+    return ensure(start, settled_until(now), now=now, chunk=REBUILD_CHUNK_DAYS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -407,7 +422,7 @@ class Figures:
     def _live_groups(self, lo: date) -> dict[Key, Counter]:
         """Counted live from `lo` to the end of the range: today's part, or all of it."""
         if lo not in self._live:
-            self._live[lo] = count_days(lo, self.hi, path=self.path) if lo < self.hi else {}
+            self._live[lo] = count_days(lo, self.hi, path=self.path, by_child=True) if lo < self.hi else {}
         return self._live[lo]
 
     def rows(self, lo: date, hi: date, dims: Sequence[str]) -> dict[tuple, Counter]:

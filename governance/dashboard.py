@@ -100,19 +100,16 @@ def _breadcrumb(area: Area, user: User) -> list[dict]:
 
 
 def _open_now(area: Area) -> dict[str, Counter]:
-    """Open and overdue cases now, per child area: the open backlog grouped by exact area (a
-    partial index holds just the open cases), then summed up to the children here."""
-    depth = stats.path_depth(area.path) + 1
-    out: dict[str, Counter] = {}
+    """Open and overdue cases now, per child area, from the open backlog (a partial index holds
+    just the open cases)."""
     rows = (
         Case.objects.filter(area_path__startswith=area.path, status__in=OPEN_STATUSES)
-        .values_list("area_path")
+        .annotate(child=stats.child_path("area_path", area.path))
+        .values_list("child")
         .annotate(open=Count("id"), overdue=Count("id", filter=Q(overdue=True)))
         .order_by()
     )
-    for path, open_, overdue in rows:
-        out.setdefault(stats.truncate(path, depth), Counter()).update(open=open_, overdue=overdue)
-    return out
+    return {child: Counter(open=open_, overdue=overdue) for child, open_, overdue in rows}
 
 
 def _children(area: Area, by_child: dict[tuple, Counter], open_now: dict[str, Counter], user: User) -> list[dict]:
