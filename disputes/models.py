@@ -470,8 +470,8 @@ class Attachment(models.Model):
 
 
 class StatDay(models.Model):
-    """One day of the daily roll-up (`disputes/stats.py`): computed once the day is over, marked
-    stale when a later action changes what happened that day, and then computed again."""
+    """One day of the daily roll-up (`disputes/stats.py`): computed on the first read that needs
+    it, marked stale by any action that changes what happened that day, then computed again."""
 
     day = models.DateField(primary_key=True)
     stale = models.BooleanField(default=False)
@@ -494,6 +494,8 @@ class DailyStat(models.Model):
     day = models.DateField()
     depth = models.PositiveSmallIntegerField()  # components of area_path: 2 town, 3 village, 4 grid
     area_path = models.CharField(max_length=255)
+    # False: the area's totals for the day. True: split by category or by department (town rows only).
+    breakdown = models.BooleanField(default=False)
     category = models.ForeignKey(Category, null=True, on_delete=models.CASCADE, related_name="+")
     department = models.ForeignKey(Department, null=True, on_delete=models.CASCADE, related_name="+")
     new = models.PositiveIntegerField(default=0)
@@ -514,7 +516,7 @@ class DailyStat(models.Model):
     ext_refused = models.PositiveIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["depth", "day"], name="stat_depth_day")]
+        indexes = [models.Index(fields=["depth", "breakdown", "day"], name="stat_depth_day")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.area_path}"

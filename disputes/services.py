@@ -82,7 +82,7 @@ def _event(
     at: datetime | None = None,
 ) -> CaseEvent:
     at = at or timezone.now()
-    stats.touch_today(at)
+    stats.touch(at)
     return CaseEvent.objects.create(
         case=case,
         actor=by,

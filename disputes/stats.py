@@ -2,16 +2,18 @@
 
 Every figure they show is a sum over days of counters that belong to one day: cases reported,
 closed or handled that day, handling and sign-in limits that fell that day (and whether they were
-met), the residents' answers given that day, red alerts, returns and extensions. So a finished day
-is counted once, into `DailyStat` rows per area (at the depth of towns, villages and grids) and
-category or department, and a month of the district is a few thousand rows whatever the years of
-history. Today is counted live from the cases, with the same code.
+met), the residents' answers given that day, red alerts, returns and extensions. So a day is
+counted once, into `DailyStat` rows per area (at the depth of towns, villages and grids; the town
+rows also split by category and by department), and a month of the district is a few hundred rows
+whatever the years of history.
 
-A later action can still change a finished day: a reclassified case moves its counts to another
-category, an approved extension moves a limit, a rework takes back a handling, a new answer
-replaces the old one. The services that do so call `invalidate_case` first; the day is then
-marked stale and computed again on the next read. Computing locks the day's marker row, and
-marking stale updates it, so a computation never overwrites a newer invalidation.
+Days are computed on the first read that needs them and stored with a `StatDay` marker. Every
+action marks today stale (`touch`, from the services' timeline writer and the sweep), so the next
+read counts today again. A later action can also change an earlier day: a reclassified case moves
+its counts to another category, an approved extension moves a limit, a rework takes back a
+handling, a new answer replaces the old one. The services that do so call `invalidate_case` first.
+Computing locks the days' marker rows and marking stale upserts them, so a computation never
+stores figures that miss a change committed after it read them.
 """
 
 from __future__ import annotations
@@ -76,7 +78,6 @@ DIMENSIONS = {"day": "day", "child": "area_path", "category": "category_id", "de
 # Days computed in one pass when many are missing (a first read); a rebuild takes longer runs.
 CHUNK_DAYS = 31
 REBUILD_CHUNK_DAYS = 122
-SETTLE = timedelta(minutes=10)
 
 Key = tuple[date, str, int | None, int | None]  # day, area path, category, department
 
@@ -273,15 +274,15 @@ def _missing_ranges(days: Iterable[date], chunk: int = CHUNK_DAYS) -> list[tuple
     return ranges
 
 
-def settled_until(now: datetime | None = None) -> date:
-    """The first day not stored yet: today, or yesterday during the first minutes after midnight
-    (an action begun before midnight may still be committing)."""
-    return local_today((now or timezone.now()) - SETTLE)
+def stored_until(now: datetime | None = None) -> date:
+    """The first day never stored: tomorrow. Today is stored like any day, and every action marks
+    it stale (`touch`), so a read after an action counts today again and a read after none does not."""
+    return local_today(now) + timedelta(days=1)
 
 
 def ensure(lo: date, hi: date, *, now: datetime | None = None, chunk: int = CHUNK_DAYS) -> int:
-    """Make the settled days of [lo, hi) present and fresh; returns how many were computed."""
-    hi = min(hi, settled_until(now))
+    """Make the days of [lo, hi) up to today present and fresh; returns how many were computed."""
+    hi = min(hi, stored_until(now))
     if lo >= hi:
         return 0
     fresh = set(StatDay.objects.filter(day__gte=lo, day__lt=hi, stale=False).values_list("day", flat=True))
@@ -296,9 +297,9 @@ def ensure(lo: date, hi: date, *, now: datetime | None = None, chunk: int = CHUN
 def _compute(lo: date, hi: date) -> None:
     days = [lo + timedelta(days=i) for i in range((hi - lo).days)]
     StatDay.objects.bulk_create([StatDay(day=d, stale=True) for d in days], ignore_conflicts=True)
-    # The markers' row locks serialise this with invalidations and with another reader computing
-    # the same days; whoever comes second finds the days fresh and has nothing to do.
-    locked = StatDay.objects.select_for_update().filter(day__gte=lo, day__lt=hi)
+    # The markers' row locks serialise this with the actions that mark days stale and with another
+    # reader computing the same days: whoever comes second sees the first one's work committed.
+    locked = StatDay.objects.select_for_update().filter(day__gte=lo, day__lt=hi).order_by("day")
     todo = {m.day for m in locked if m.stale}
     if not todo:
         return
@@ -306,56 +307,57 @@ def _compute(lo: date, hi: date) -> None:
     DailyStat.objects.filter(day__in=todo).delete()
     rows = []
     for depth in ROLLUP_DEPTHS:
-        dims = ("day", "child", "category", "department") if depth == BREAKDOWN_DEPTH else ("day", "child")
-        for key, counts in roll_up(groups, depth, dims=dims).items():
-            day, path, category, department = (*key, None, None)[:4]
+        for (day, path), counts in roll_up(groups, depth, dims=("day", "child")).items():
             if day in todo:
-                rows.append((day, depth, path, category, department, [counts[c] for c in COUNTERS]))
+                rows.append((day, depth, path, False, None, None, [counts[c] for c in COUNTERS]))
+    for (day, path, category, department), counts in roll_up(
+        groups, BREAKDOWN_DEPTH, dims=("day", "child", "category", "department")
+    ).items():
+        if day in todo:
+            rows.append((day, BREAKDOWN_DEPTH, path, True, category, department, [counts[c] for c in COUNTERS]))
     _insert(rows)
     StatDay.objects.filter(day__in=todo).update(stale=False, computed_at=timezone.now())
+
+
+COLUMNS = ("day", "depth", "area_path", "breakdown", "category_id", "department_id", *COUNTERS)
 
 
 def _insert(rows: list[tuple]) -> None:
     """Write roll-up rows: COPY on PostgreSQL (a rebuild writes hundreds of thousands), else bulk_create."""
     if connection.vendor != "postgresql":
         DailyStat.objects.bulk_create(
-            [
-                DailyStat(
-                    day=day,
-                    depth=depth,
-                    area_path=path,
-                    category_id=category,
-                    department_id=department,
-                    **dict(zip(COUNTERS, counts, strict=True)),
-                )
-                for day, depth, path, category, department, counts in rows
-            ],
+            [DailyStat(**dict(zip(COLUMNS, (*head, *counts), strict=True))) for *head, counts in rows],
             batch_size=2000,
         )
         return
     buffer = io.StringIO()
-    for day, depth, path, category, department, counts in rows:
-        fields = [day.isoformat(), str(depth), path, _copy_value(category), _copy_value(department), *map(str, counts)]
-        buffer.write("\t".join(fields) + "\n")
+    for day, depth, path, breakdown, category, department, counts in rows:
+        head = [day.isoformat(), str(depth), path, "t" if breakdown else "f", _copy(category), _copy(department)]
+        buffer.write("\t".join([*head, *map(str, counts)]) + "\n")
     buffer.seek(0)
-    columns = ", ".join(["day", "depth", "area_path", "category_id", "department_id", *COUNTERS])
     with connection.cursor() as cursor:
-        cursor.copy_expert(f"COPY {DailyStat._meta.db_table} ({columns}) FROM STDIN", buffer)
+        cursor.copy_expert(f"COPY {DailyStat._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN", buffer)
 
 
-def _copy_value(value: int | None) -> str:
+def _copy(value: int | None) -> str:
     return "\\N" if value is None else str(value)
 
 
 def invalidate(days: Iterable[date]) -> None:
-    """Mark finished days stale: their rows are computed again on the next read."""
-    days = set(days)
+    """Mark days stale: their rows are computed again on the next read. An upsert, so the marker
+    row is locked even for a day nobody has stored yet (a reader storing it now waits for us)."""
+    days = sorted(set(days))
     if days:
-        StatDay.objects.filter(day__in=days, stale=False).update(stale=True)
+        StatDay.objects.bulk_create(
+            [StatDay(day=d, stale=True) for d in days],
+            update_conflicts=True,
+            unique_fields=["day"],
+            update_fields=["stale"],
+        )
 
 
 def invalidate_case(case: Case) -> None:
-    """Before an action that may change what a case contributed to finished days: mark every day
+    """Before an action that may change what a case contributed to earlier days: mark every day
     the case appears on stale (its dates, its assignments', alerts', extensions' and answers')."""
     moments = [case.created_at, case.closed_at, case.handled_at, case.handle_deadline]
     for a in Assignment.objects.filter(case=case).only("sign_deadline", "handle_deadline", "finished_at"):
@@ -364,29 +366,31 @@ def invalidate_case(case: Case) -> None:
     for requested, decided in ExtensionRequest.objects.filter(case=case).values_list("requested_at", "decided_at"):
         moments += [requested, decided]
     moments += CaseEvent.objects.filter(case=case, action="feedback").values_list("created_at", flat=True)
-    today = local_today()
-    invalidate({d for d in (local_today(m) for m in moments if m is not None) if d <= today})
+    until = stored_until()
+    invalidate({d for d in (local_today(m) for m in moments if m is not None) if d < until})
 
 
 def on_case_deleted(sender, instance: Case, **kwargs) -> None:
     invalidate_case(instance)
 
 
-def touch_today(now: datetime | None = None) -> None:
-    """Whatever happens now happens today, which is counted live; only a clock moved back (tests,
-    replays) can find today already stored, and then it must be counted again."""
-    StatDay.objects.filter(day__gte=local_today(now), stale=False).update(stale=True)
+def touch(now: datetime | None = None) -> None:
+    """Every action calls this: what happens now changes today's figures. (A later stored day can
+    only exist when the clock was moved back, in tests or replays; it is marked stale too.)"""
+    day = local_today(now)
+    invalidate([day])
+    StatDay.objects.filter(day__gt=day, stale=False).update(stale=True)
 
 
 def rebuild(*, lo: date | None = None, now: datetime | None = None) -> int:
-    """Recompute every finished day from the first case on (after a bulk load or an import)."""
+    """Recompute every day from the first case on (after a bulk load or an import)."""
     StatDay.objects.all().delete()
     DailyStat.objects.all().delete()
     first = Case.objects.order_by("created_at").values_list("created_at", flat=True).first()
     if first is None:
         return 0
     start = lo or local_today(first) - timedelta(days=1)
-    return ensure(start, settled_until(now), now=now, chunk=REBUILD_CHUNK_DAYS)
+    return ensure(start, stored_until(now), now=now, chunk=REBUILD_CHUNK_DAYS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -394,8 +398,8 @@ def rebuild(*, lo: date | None = None, now: datetime | None = None) -> int:
 
 
 class Figures:
-    """The counters of one area over [lo, hi), read from the stored days and, for the days not yet
-    settled (today), counted live with the same code.
+    """The counters of one area over the days [lo, hi): stored rows summed up to today, later days
+    (rare: a period that ends in the future) counted live with the same code.
 
     `rows(lo, hi, dims)` sums the counters of the days [lo, hi) (within the range given at
     construction) by `dims`; "child" is the path of the child area (town, village, grid,
@@ -406,48 +410,51 @@ class Figures:
         self.path = path
         self.depth = path_depth(path) + 1
         self.now = now or timezone.now()
-        self.settled = settled_until(self.now)
+        self.stored_until = stored_until(self.now)
         self.lo, self.hi = lo, hi
         self._live: dict[date, dict[Key, Counter]] = {}
         self._ensured = False
 
-    def _stored_depth(self, dims: Sequence[str]) -> int | None:
-        """The depth of stored rows that answer `dims` for this area, or None (count live)."""
+    def _stored(self, dims: Sequence[str]) -> tuple[int, bool] | None:
+        """(depth, breakdown) of the stored rows that answer `dims` for this area, or None."""
         if "category" not in dims and "department" not in dims:
-            return self.depth if self.depth in ROLLUP_DEPTHS else None
+            return (self.depth, False) if self.depth in ROLLUP_DEPTHS else None
         if "child" in dims:
-            return BREAKDOWN_DEPTH if self.depth == BREAKDOWN_DEPTH else None
-        return BREAKDOWN_DEPTH if self.depth - 1 <= BREAKDOWN_DEPTH else None
+            return (BREAKDOWN_DEPTH, True) if self.depth == BREAKDOWN_DEPTH else None
+        return (BREAKDOWN_DEPTH, True) if self.depth - 1 <= BREAKDOWN_DEPTH else None
 
     def _live_groups(self, lo: date) -> dict[Key, Counter]:
-        """Counted live from `lo` to the end of the range: today's part, or all of it."""
-        if lo not in self._live:
-            self._live[lo] = count_days(lo, self.hi, path=self.path, by_child=True) if lo < self.hi else {}
+        """Counted live from `lo` to the end of the range, grouped by child in the database."""
+        for start, groups in self._live.items():
+            if start <= lo:
+                return groups
+        self._live[lo] = count_days(lo, self.hi, path=self.path, by_child=True) if lo < self.hi else {}
         return self._live[lo]
 
     def rows(self, lo: date, hi: date, dims: Sequence[str]) -> dict[tuple, Counter]:
         if lo < self.lo or hi > self.hi:
             raise ValueError("rows() outside the range the figures were made for")
         out: dict[tuple, Counter] = defaultdict(Counter)
-        depth = self._stored_depth(dims)
-        live_from = self.settled if depth is not None else self.lo
+        stored = self._stored(dims)
+        live_from = self.stored_until if stored is not None else self.lo
         stored_hi = max(lo, min(hi, live_from))
-        if lo < stored_hi:
+        if stored is not None and lo < stored_hi:
             if not self._ensured:
-                ensure(self.lo, self.settled, now=self.now)
+                ensure(self.lo, self.hi, now=self.now)
                 self._ensured = True
-            stored = DailyStat.objects.filter(depth=depth, day__gte=lo, day__lt=stored_hi).filter(
-                area_path__startswith=self.path
-            )
+            depth, breakdown = stored
+            qs = DailyStat.objects.filter(depth=depth, breakdown=breakdown, day__gte=lo, day__lt=stored_hi)
+            qs = qs.filter(area_path__startswith=self.path)
             sums = {c: Sum(c) for c in COUNTERS}
-            if dims:
-                stored = stored.values(*(DIMENSIONS[d] for d in dims)).annotate(**sums).order_by()
-            else:
-                stored = [stored.aggregate(**sums)]
-            for row in stored:
+            found = (
+                qs.values(*(DIMENSIONS[d] for d in dims)).annotate(**sums).order_by()
+                if dims
+                else [qs.aggregate(**sums)]
+            )
+            for row in found:
                 out[tuple(row[DIMENSIONS[d]] for d in dims)].update({c: row[c] for c in COUNTERS if row[c]})
         if stored_hi < hi:
-            live = self._live_groups(max(self.lo, live_from))
+            live = self._live_groups(max(self.lo, stored_hi))
             groups = {k: v for k, v in live.items() if stored_hi <= k[0] < hi}
             for key, counts in roll_up(groups, self.depth, dims=dims).items():
                 out[key].update(counts)

@@ -81,7 +81,7 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
                 break
             result.batches += 1
             _sweep_batch(batch, now=now, token=token, result=result, calendar=calendar)
-            stats.touch_today(now)
+            stats.touch(now)
         if len(batch) < batch_size:
             break
     return result

@@ -4,7 +4,7 @@ number of aggregate queries. The three rates use the same definitions as the wee
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 from django.db.models import Count, Q
@@ -100,16 +100,19 @@ def _breadcrumb(area: Area, user: User) -> list[dict]:
 
 
 def _open_now(area: Area) -> dict[str, Counter]:
-    """Open and overdue cases now, per child area, from the open backlog (a partial index holds
-    just the open cases)."""
+    """Open and overdue cases now, per child area: the open backlog counted per exact area from a
+    partial index that holds just the open cases, then summed up to the children."""
+    depth = stats.path_depth(area.path) + 1
+    out: dict[str, Counter] = defaultdict(Counter)
     rows = (
         Case.objects.filter(area_path__startswith=area.path, status__in=OPEN_STATUSES)
-        .annotate(child=stats.child_path("area_path", area.path))
-        .values_list("child")
+        .values_list("area_path")
         .annotate(open=Count("id"), overdue=Count("id", filter=Q(overdue=True)))
         .order_by()
     )
-    return {child: Counter(open=open_, overdue=overdue) for child, open_, overdue in rows}
+    for path, open_, overdue in rows:  # at most one row per micro-grid
+        out[stats.truncate(path, depth)].update(open=open_, overdue=overdue)
+    return out
 
 
 def _children(area: Area, by_child: dict[tuple, Counter], open_now: dict[str, Counter], user: User) -> list[dict]:

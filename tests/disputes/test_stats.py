@@ -80,12 +80,24 @@ def week(world, categories, report):
 def test_the_roll_up_matches_a_live_count_by_every_grouping(world, week):
     with clock("2026-11-19 10:00"):
         assert not mismatches(world.t.district) and not mismatches(world.town1)
-        assert StatDay.objects.filter(stale=False).count() == 3  # Mon, Tue, Wed stored; today counted live
+        assert StatDay.objects.filter(stale=False).count() == 4  # Monday to today (Thursday) stored
         assert DailyStat.objects.filter(depth=2).exists() and DailyStat.objects.filter(depth=4).exists()
     with clock("2026-11-24 10:00"):
         assert not mismatches(world.t.district) and not mismatches(world.town1) and not mismatches(world.t.villages[0])
         assert not mismatches(world.t.grids[0])  # below the stored depths: counted live
     assert stats.Figures(world.t.district.path, MON, NEXT_MON).total(MON, NEXT_MON)["new"] == 5
+
+
+def test_an_action_marks_today_stale_and_the_next_read_counts_it_again(world, week, report):
+    with clock("2026-11-19 10:00"):
+        district = world.t.district.path
+        before = stats.Figures(district, MON, NEXT_MON).total(MON, NEXT_MON)["new"]
+        assert not StatDay.objects.get(day=date(2026, 11, 19)).stale
+    with clock("2026-11-19 10:05"):
+        report(title="F")
+        assert StatDay.objects.get(day=date(2026, 11, 19)).stale
+        assert stats.Figures(district, MON, NEXT_MON).total(MON, NEXT_MON)["new"] == before + 1
+        assert not StatDay.objects.get(day=date(2026, 11, 19)).stale
 
 
 def test_actions_that_change_finished_days_recount_them(world, week, categories):
