@@ -119,7 +119,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             case = services.case_create(by=request.user, files=files, **data)
         except ActionNotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
-        case = selectors.case_detail_queryset(request.user).get(pk=case.pk)
+        case = selectors.with_detail(case)
         return Response(CaseDetailSerializer(case, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ReclassifySerializer, responses={200: CaseDetailSerializer})

@@ -6,7 +6,7 @@ from datetime import timedelta
 from math import cos, radians
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from grids.models import User
@@ -71,19 +71,30 @@ def case_list_queryset(user: User) -> QuerySet[Case]:
     )
 
 
+def _detail_prefetches() -> list:
+    return [
+        Prefetch("assignments", queryset=Assignment.objects.select_related("department").order_by("role", "id")),
+        Prefetch("events", queryset=CaseEvent.objects.select_related("actor").order_by("created_at", "id")),
+        "attachments",
+        "involved_residents",
+        Prefetch("extensions", queryset=ExtensionRequest.objects.order_by("requested_at")),
+    ]
+
+
 def case_detail_queryset(user: User) -> QuerySet[Case]:
     """Visible cases with everything the case page needs (assignments, timeline, attachments, extensions)."""
     return (
         cases_visible_to(user)
         .select_related("category", "area", "center", "town", "reporter", "merged_into")
-        .prefetch_related(
-            Prefetch("assignments", queryset=Assignment.objects.select_related("department").order_by("role", "id")),
-            Prefetch("events", queryset=CaseEvent.objects.select_related("actor").order_by("created_at", "id")),
-            "attachments",
-            "involved_residents",
-            Prefetch("extensions", queryset=ExtensionRequest.objects.order_by("requested_at")),
-        )
+        .prefetch_related(*_detail_prefetches())
     )
+
+
+def with_detail(case: Case) -> Case:
+    """The case its reporter has just written (case_create set its related objects), with what the
+    detail needs loaded: no second visibility query for a case the caller created a moment ago."""
+    prefetch_related_objects([case], *_detail_prefetches())
+    return case
 
 
 def filter_cases(

@@ -32,7 +32,7 @@ from .worktime import WorkingCalendar
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
-DIGEST_AFTER = 5  # more red alerts than this for one overseer in one batch → one digest
+DIGEST_AFTER = 5  # more alerts than this for one department or overseer in one batch → one digest
 
 
 @dataclass
@@ -244,6 +244,11 @@ def _notify(alerts: list[DeadlineAlert], escalations: dict[int, tuple[int, int]]
     messages = []
     red_for: dict[int, list[DeadlineAlert]] = defaultdict(list)
     users: dict[int, object] = {}
+    # A department that lapses many at once gets one digest instead of a notice per case.
+    per_department: dict[int, list[DeadlineAlert]] = defaultdict(list)
+    for al in alerts:
+        per_department[al.department_id].append(al)
+    digested = {d for d, items in per_department.items() if len({al.case_id for al in items}) > DIGEST_AFTER}
     for al in alerts:
         case = al.case
         urgent = case.urgency in (Urgency.URGENT, Urgency.EMERGENCY)
@@ -251,17 +256,19 @@ def _notify(alerts: list[DeadlineAlert], escalations: dict[int, tuple[int, int]]
         url = reverse("case_detail", args=[case.pk])
         clock_name = _("签收") if al.clock == Clock.SIGN else _("办理")
         if al.level == AlertLevel.YELLOW:
-            messages.append(
-                Message(
-                    staff_of[al.department_id],
-                    "deadline_yellow",
-                    _("黄灯预警:%(number)s %(clock)s时限将到") % {"number": case.number, "clock": clock_name},
-                    _("期限 %(deadline)s") % {"deadline": timezone.localtime(al.deadline).strftime("%Y-%m-%d %H:%M")},
-                    url,
-                    when,
-                    f"alert:{al.pk}",
+            if al.department_id not in digested:
+                messages.append(
+                    Message(
+                        staff_of[al.department_id],
+                        "deadline_yellow",
+                        _("黄灯预警:%(number)s %(clock)s时限将到") % {"number": case.number, "clock": clock_name},
+                        _("期限 %(deadline)s")
+                        % {"deadline": timezone.localtime(al.deadline).strftime("%Y-%m-%d %H:%M")},
+                        url,
+                        when,
+                        f"alert:{al.pk}",
+                    )
                 )
-            )
             continue
         # The department gets every supervision notice; centers and officials are told per case
         # too, unless a sweep lapses many at once, when they get one digest instead of a flood.
@@ -272,16 +279,39 @@ def _notify(alerts: list[DeadlineAlert], escalations: dict[int, tuple[int, int]]
         for user in overseers:
             red_for[user.pk].append(al)
             users[user.pk] = user
+        if al.department_id not in digested:
+            messages.append(
+                Message(
+                    staff_of[al.department_id],
+                    "deadline_red",
+                    _("红灯督办:%(number)s %(department)s%(clock)s超期")
+                    % {"number": case.number, "department": al.department.name, "clock": clock_name},
+                    _("超期已上报区级社会治理中心") if case.pk in escalations else "",
+                    url,
+                    when,
+                    f"alert:{al.pk}",
+                )
+            )
+    for department_id in digested:
+        items = per_department[department_id]
+        red_cases = {al.case_id for al in items if al.level == AlertLevel.RED}
+        red, yellow = len(red_cases), len({al.case_id for al in items} - red_cases)
+        urgent = any(al.case.urgency != Urgency.NORMAL for al in items)
+        figures = {"department": items[0].department.name, "red": red, "yellow": yellow}
         messages.append(
             Message(
-                staff_of[al.department_id],
-                "deadline_red",
-                _("红灯督办:%(number)s %(department)s%(clock)s超期")
-                % {"number": case.number, "department": al.department.name, "clock": clock_name},
-                _("超期已上报区级社会治理中心") if case.pk in escalations else "",
-                url,
-                when,
-                f"alert:{al.pk}",
+                staff_of[department_id],
+                "deadline_red" if red else "deadline_yellow",
+                (
+                    _("红灯督办:%(department)s %(red)s 件超期")
+                    if red
+                    else _("黄灯预警:%(department)s %(yellow)s 件时限将到")
+                )
+                % figures,
+                _("超期 %(red)s 件,时限将到 %(yellow)s 件") % figures,
+                reverse("case_list") + ("?tab=overdue" if red else ""),
+                now if urgent else morning,
+                f"alert-digest:{items[0].sweep}:department:{department_id}:{items[0].pk}",
             )
         )
     for user_id, items in red_for.items():

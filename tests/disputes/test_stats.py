@@ -153,3 +153,15 @@ def test_rebuild_counts_every_day_from_the_first_case(world, week):
         assert stats.rebuild() >= 7
         assert not mismatches(world.t.district)
         assert Assignment.objects.exists()
+
+
+def test_rebuild_stats_command(world, week):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    with clock("2026-11-24 10:00"):
+        call_command("rebuild_stats", stdout=out)
+        assert "Counted" in out.getvalue()
+        assert not mismatches(world.t.district)

@@ -135,3 +135,38 @@ def test_the_command(world, dispatched, capsys):
     assert "red=0" in capsys.readouterr().out
     with pytest.raises(Exception, match="ISO-8601"):
         call_command("sweep_deadlines", "--now", "yesterday")
+
+
+def test_many_lapses_at_once_give_one_digest_per_person(world, report):
+    """Seven cases lapse in one sweep: the police station's staff and the town center get one digest
+    each, not seven notices; every case still gets its alert, its timeline events and its escalation."""
+    from disputes.sweep import DIGEST_AFTER
+
+    count = DIGEST_AFTER + 2
+    with time_machine.travel(at("2026-09-30 16:00"), tick=False):
+        cases = [services.case_accept(case=report(), by=world.center_town) for _ in range(count)]
+        for case in cases:
+            services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1)
+    result = sweep_deadlines(now=at("2026-10-08 16:01"))
+    assert (result.red, result.escalated) == (count, count)
+    assert DeadlineAlert.objects.filter(level="red").count() == count
+    assert CaseEvent.objects.filter(action="escalate").count() == count
+
+    (notice,) = Notification.objects.filter(recipient=world.dept_police, kind="deadline_red")
+    assert f"{count} 件超期" in notice.title and world.police1.name in notice.title
+    assert notice.url.endswith("?tab=overdue")
+    (digest,) = Notification.objects.filter(recipient=world.center_town, kind="deadline_red")
+    assert f"{count} 件事项超期" in digest.title
+
+
+def test_a_few_lapses_are_told_case_by_case(world, report):
+    from disputes.sweep import DIGEST_AFTER
+
+    with time_machine.travel(at("2026-09-30 16:00"), tick=False):
+        cases = [services.case_accept(case=report(), by=world.center_town) for _ in range(DIGEST_AFTER)]
+        for case in cases:
+            services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1)
+    sweep_deadlines(now=at("2026-10-08 16:01"))
+    notices = Notification.objects.filter(recipient=world.dept_police, kind="deadline_red")
+    assert sorted(n.url for n in notices) == sorted(f"/cases/{c.pk}/" for c in cases)
+    assert Notification.objects.filter(recipient=world.center_town, kind="deadline_red").count() == DIGEST_AFTER
