@@ -32,6 +32,9 @@ from .worktime import WorkingCalendar
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
+# What the sweep never reads and would otherwise load for every due case: texts and the centers' maps.
+HEAVY_CASE = ("description", "involved_people", "address")
+HEAVY = (*(f"case__{field}" for field in HEAVY_CASE), "case__center__boundary")
 DIGEST_AFTER = 5  # more alerts than this for one department or overseer in one batch → one digest
 
 
@@ -74,7 +77,8 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
             batch = list(
                 Assignment.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(next_deadline_at__lte=now)
-                .select_related("case__center", "case__area", "department")
+                .select_related("case__center", "department")
+                .defer(*HEAVY)
                 .order_by("next_deadline_at", "id")[:batch_size]
             )
             if not batch:
@@ -122,9 +126,9 @@ def _sweep_batch(batch: list[Assignment], *, now: datetime, token: str, result: 
     _save_clocks(batch)
     # Only the rows this sweep inserted have effects: the unique row is the exactly-once guarantee.
     mine = list(
-        DeadlineAlert.objects.filter(sweep=token, assignment__in=batch).select_related(
-            "case__center", "case__area", "department"
-        )
+        DeadlineAlert.objects.filter(sweep=token, assignment__in=batch)
+        .select_related("case__center", "department")
+        .defer(*HEAVY)
     )
     if mine:
         _apply_effects(mine, now=now, result=result, calendar=calendar)
