@@ -7,7 +7,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from grids.models import Area, Level, Role
+from grids.pagination import CappedPaginator
 from grids.selectors import areas_visible_to, get_scope
 
 from . import selectors, services
@@ -106,7 +106,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         category=filters.get("category"),
         q=filters.get("q") or None,
     )
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, 20).get_page(request.GET.get("page"))
     calendar, now = WorkingCalendar(), timezone.now()
     _preload(calendar, now, [(c.dispatched_at, c.next_deadline_at) for c in page.object_list])
     rows = []

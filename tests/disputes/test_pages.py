@@ -168,3 +168,16 @@ def test_dispatch_suggests_the_categorys_usual_departments(world, report, browse
     options = select.split("<option")[2:]  # after the empty choice
     assert world.urban1.name in options[0] and "selected" in options[0] and "常用" in options[0]
     assert world.police2.name not in select  # town 2's station does not serve this area
+
+
+def test_a_very_long_queue_counts_only_up_to_the_cap(world, report, browser_client, monkeypatch):
+    from grids import pagination
+
+    for _ in range(25):
+        report()
+    monkeypatch.setattr(pagination, "COUNT_CAP", 21)
+    page = browser_client(world.center_town).get("/cases/?tab=all").content.decode()
+    assert "超过 21 条" in page and "第 1 / 2 页" in page
+
+    monkeypatch.setattr(pagination, "COUNT_CAP", 100)
+    assert "共 25 条" in browser_client(world.center_town).get("/cases/?tab=all").content.decode()
