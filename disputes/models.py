@@ -520,3 +520,15 @@ class DailyStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.area_path}"
+
+
+class OpenCount(models.Model):
+    """Open and overdue cases per area right now ("open now" on the dashboard): kept by the services
+    and the deadline sweep as cases open, close and lapse; `manage.py rebuild_stats` recounts it."""
+
+    area_path = models.CharField(max_length=255, primary_key=True)
+    open_cases = models.IntegerField(default=0)
+    overdue_cases = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.area_path} {self.open_cases}/{self.overdue_cases}"

@@ -97,12 +97,14 @@ def _event(
 
 def _lock(case: Case) -> Case:
     """Re-read the case under a row lock, with what the transition table's guards look at."""
-    return (
+    locked = (
         Case.objects.select_for_update(of=("self",))
         .select_related("center", "category", "area")
         .prefetch_related("assignments__department", "extensions")
         .get(pk=case.pk)
     )
+    locked._open_state = stats.open_state(locked)  # what `_save` compares against
+    return locked
 
 
 def _begin(case: Case, by: User, action: str) -> tuple[Case, Assignment | None, str]:
@@ -120,6 +122,9 @@ def _apply_target(case: Case, action: str) -> None:
 def _save(case: Case, *fields: str) -> None:
     case.updated_at = timezone.now()
     case.save(update_fields=[*fields, "updated_at"])
+    # Opening, closing and lapsing move the "open now" counts; the locked row knows the state before.
+    stats.case_changed(case, case._open_state)
+    case._open_state = stats.open_state(case)
 
 
 def refresh_clocks(case: Case) -> None:
@@ -273,6 +278,7 @@ def case_create(
         created_at=now,
         updated_at=now,
     )
+    stats.count_open({case.area_path: stats.open_state(case)})
     if involved_residents:
         case.involved_residents.set(involved_residents)
     for f, info in zip(files, validated, strict=True):

@@ -32,6 +32,7 @@ from django.db.models.functions import Cast, StrIndex, Substr, TruncDate
 from django.utils import timezone
 
 from .models import (
+    OPEN_STATUSES,
     AlertLevel,
     Assignment,
     AssignmentStatus,
@@ -41,6 +42,7 @@ from .models import (
     DeadlineAlert,
     ExtensionRequest,
     ExtensionStatus,
+    OpenCount,
     ReturnReason,
     Satisfaction,
     StatDay,
@@ -372,6 +374,7 @@ def invalidate_case(case: Case) -> None:
 
 def on_case_deleted(sender, instance: Case, **kwargs) -> None:
     invalidate_case(instance)
+    case_changed(Case(area_path=instance.area_path, status=Status.CLOSED), open_state(instance))
 
 
 def touch(now: datetime | None = None) -> None:
@@ -383,7 +386,9 @@ def touch(now: datetime | None = None) -> None:
 
 
 def rebuild(*, lo: date | None = None, now: datetime | None = None) -> int:
-    """Recompute every day from the first case on (after a bulk load or an import)."""
+    """Recompute every day from the first case on, and the open counts (after a bulk load or an
+    import); returns the number of days counted."""
+    recount_open()
     StatDay.objects.all().delete()
     DailyStat.objects.all().delete()
     first = Case.objects.order_by("created_at").values_list("created_at", flat=True).first()
@@ -391,6 +396,83 @@ def rebuild(*, lo: date | None = None, now: datetime | None = None) -> int:
         return 0
     start = lo or local_today(first) - timedelta(days=1)
     return ensure(start, stored_until(now), now=now, chunk=REBUILD_CHUNK_DAYS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Open now
+
+
+def open_state(case: Case) -> tuple[int, int]:
+    """(open, overdue) as this case counts them: (1, 1), (1, 0) or (0, 0)."""
+    is_open = case.status in OPEN_STATUSES
+    return int(is_open), int(is_open and case.overdue)
+
+
+def count_open(changes: dict[str, tuple[int, int]]) -> None:
+    """Add (open, overdue) changes per area path, in one statement whatever their number."""
+    rows = sorted((path, d_open, d_overdue) for path, (d_open, d_overdue) in changes.items() if d_open or d_overdue)
+    if not rows:
+        return
+    OpenCount.objects.bulk_create([OpenCount(area_path=path) for path, _o, _d in rows], ignore_conflicts=True)
+    table = OpenCount._meta.db_table
+    integer = "CAST({} AS integer)" if connection.vendor == "postgresql" else "{}"
+    sql = (
+        f"WITH v(area_path, d_open, d_overdue) AS (VALUES {', '.join(['(%s, %s, %s)'] * len(rows))}) "
+        f"UPDATE {table} SET open_cases = {table}.open_cases + {integer.format('v.d_open')}, "
+        f"overdue_cases = {table}.overdue_cases + {integer.format('v.d_overdue')} "
+        f"FROM v WHERE {table}.area_path = v.area_path"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for row in rows for value in row])
+
+
+def case_changed(case: Case, before: tuple[int, int]) -> None:
+    """After a service saved a case: count its move into or out of "open" and "overdue"."""
+    after = open_state(case)
+    if after != before:
+        count_open({case.area_path: (after[0] - before[0], after[1] - before[1])})
+
+
+def mark_overdue(case_ids: Iterable[int], *, now: datetime) -> None:
+    """The sweep's red alerts: the cases become overdue; those that were not yet are counted."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return
+    table = Case._meta.db_table
+    sql = (
+        f"UPDATE {table} SET overdue = %s, updated_at = %s "
+        f"WHERE id IN ({', '.join(['%s'] * len(ids))}) AND NOT overdue RETURNING area_path, status"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [True, now, *ids])
+        flipped = cursor.fetchall()
+    changes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for path, status in flipped:
+        if status in OPEN_STATUSES:
+            changes[path][1] += 1
+    count_open({path: tuple(d) for path, d in changes.items()})
+
+
+def open_now(path: str, depth: int) -> dict[str, Counter]:
+    """Open and overdue cases under `path` now, per area at `depth` (one row per area holding any)."""
+    out: dict[str, Counter] = defaultdict(Counter)
+    rows = OpenCount.objects.filter(area_path__startswith=path).values_list("area_path", "open_cases", "overdue_cases")
+    for area_path, open_cases, overdue_cases in rows:
+        out[truncate(area_path, depth)].update(open=open_cases, overdue=overdue_cases)
+    return out
+
+
+def recount_open() -> None:
+    OpenCount.objects.all().delete()
+    rows = (
+        Case.objects.filter(status__in=OPEN_STATUSES)
+        .values_list("area_path")
+        .annotate(open_cases=Count("id"), overdue_cases=Count("id", filter=Q(overdue=True)))
+        .order_by()
+    )
+    OpenCount.objects.bulk_create(
+        [OpenCount(area_path=path, open_cases=o, overdue_cases=d) for path, o, d in rows], batch_size=2000
+    )
 
 
 # ---------------------------------------------------------------------------------------------

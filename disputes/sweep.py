@@ -206,7 +206,7 @@ def _apply_effects(alerts: list[DeadlineAlert], *, now: datetime, result: SweepR
                         data={"from_center": case.center_id, "to_center": district.pk, "automatic": True},
                     )
                 )
-        Case.objects.filter(pk__in=red_cases).update(overdue=True, updated_at=now)
+        stats.mark_overdue(red_cases, now=now)
         for case_id, (_from, to) in escalations.items():
             red_cases[case_id].center_id = to
         if escalations:

@@ -13,7 +13,7 @@ import time_machine
 
 from disputes import services as s
 from disputes import stats
-from disputes.models import Assignment, Case, DailyStat, StatDay
+from disputes.models import OPEN_STATUSES, Assignment, Case, DailyStat, OpenCount, StatDay
 from disputes.sweep import sweep_deadlines
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +49,14 @@ def mismatches(area, lo=MON, hi=NEXT_MON) -> list[str]:
         want = clean(stats.roll_up(live, figures.depth, dims=dims))
         if got != want:
             problems.append(f"{area.name} by {dims}: roll-up {got} != live {want}")
+    kept = {k: dict(+v) for k, v in stats.open_now(area.path, figures.depth).items() if +v}
+    live_open: dict[str, Counter] = {}
+    for case in Case.objects.filter(area_path__startswith=area.path, status__in=OPEN_STATUSES):
+        live_open.setdefault(stats.truncate(case.area_path, figures.depth), Counter()).update(
+            open=1, overdue=int(case.overdue)
+        )
+    if kept != {k: dict(+v) for k, v in live_open.items() if +v}:
+        problems.append(f"{area.name} open now: kept {kept} != live {live_open}")
     return problems
 
 
@@ -150,9 +158,28 @@ def test_concurrent_readers_store_a_day_once(world, week):
 
 def test_rebuild_counts_every_day_from_the_first_case(world, week):
     with clock("2026-11-24 10:00"):
+        OpenCount.objects.all().delete()  # as after a bulk load
+        assert mismatches(world.t.district)
         assert stats.rebuild() >= 7
         assert not mismatches(world.t.district)
         assert Assignment.objects.exists()
+
+
+def test_open_counts_follow_opening_closing_lapsing_and_redispatch(world, week):
+    """B lapsed (overdue), A reopened then closed, C and D still open, E reported: each step is counted."""
+    ct, police = world.center_town, world.dept_police
+    assert not mismatches(world.t.district)
+    assert stats.open_now(world.t.district.path, 2)[world.town1.path] == Counter(open=4, overdue=1)
+    with clock("2026-11-19 10:00"):
+        s.case_close(case=week["A"], by=ct)
+        s.case_return(case=week["B"], by=police, reason_code="not_our_duty", reason="不属本部门职责")
+    assert not mismatches(world.t.district)
+    with clock("2026-11-19 11:00"):
+        s.case_dispatch(case=week["B"], by=world.center_district, lead_department=world.police1)  # no longer overdue
+        s.case_reject(case=week["E"], by=world.center_town2, reason="重复上报")
+    assert not mismatches(world.t.district) and not mismatches(world.town2)
+    assert stats.open_now(world.t.district.path, 2)[world.town1.path] == Counter(open=3, overdue=0)
+    assert not +stats.open_now(world.t.district.path, 2)[world.town2.path]
 
 
 def test_rebuild_stats_command(world, week):
