@@ -4,15 +4,21 @@ Due work is found through the indexed `Assignment.next_deadline_at`, in batches 
 SKIP LOCKED so two sweeps at once take disjoint rows. Each (assignment, clock, level) becomes one
 `DeadlineAlert` row under a unique constraint: only the alerts this sweep actually inserted (tagged
 with its token) have effects, so a second sweep, or a re-run after a crash, changes nothing.
-Every batch costs a constant number of queries.
+Every batch costs a constant number of queries. The batch is read as plain values and alerts and
+timeline events are written with multi-row INSERTs (the alerts' `ON CONFLICT DO NOTHING RETURNING`
+says which ones this sweep inserted): a mass lapse is tens of thousands of rows, and model
+instances would cost more than the database work.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from uuid import uuid4
 
 from django.db import connection, transaction
@@ -22,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grids import outbox
-from grids.models import Area, Level, Membership, Role
+from grids.models import Area, Department, Level, Membership, Role
 from grids.notifications import Message, notify_many
 
 from . import stats
@@ -31,10 +37,8 @@ from .models import AlertLevel, Assignment, AssignmentStatus, Case, CaseEvent, C
 from .worktime import WorkingCalendar
 
 log = logging.getLogger(__name__)
-BATCH_SIZE = 500
-# What the sweep never reads and would otherwise load for every due case: texts and the centers' maps.
-HEAVY_CASE = ("description", "involved_people", "address")
-HEAVY = (*(f"case__{field}" for field in HEAVY_CASE), "case__center__boundary")
+BATCH_SIZE = 2000
+INSERT_CHUNK = 1000  # rows per multi-row INSERT (SQLite allows 32,766 parameters per statement)
 DIGEST_AFTER = 5  # more alerts than this for one department or overseer in one batch → one digest
 
 
@@ -58,12 +62,69 @@ class SweepResult:
         )
 
 
-def _running_clock(a: Assignment) -> tuple[str, datetime | None, datetime, str] | None:
+def _running_clock(a: _Due) -> tuple[str, datetime | None, datetime, str] | None:
     if a.status == AssignmentStatus.PENDING:
         return Clock.SIGN, a.sign_warn_at, a.sign_deadline, "sign_alert"
     if a.status == AssignmentStatus.SIGNED:
         return Clock.HANDLE, a.handle_warn_at, a.handle_deadline, "handle_alert"
     return None
+
+
+@dataclass
+class _Due:
+    """A due assignment as the sweep reads it: the clock fields, no model instance."""
+
+    id: int
+    case_id: int
+    department_id: int
+    status: str
+    sign_warn_at: datetime | None
+    sign_deadline: datetime
+    sign_alert: str
+    handle_warn_at: datetime | None
+    handle_deadline: datetime
+    handle_alert: str
+    overdue: bool
+    next_deadline_at: datetime | None = None
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+DUE_FIELDS = [f for f in _Due.__dataclass_fields__ if f != "next_deadline_at"]
+
+
+@dataclass
+class _Case:
+    pk: int
+    number: str
+    status: str
+    urgency: str
+    area_path: str
+    center_id: int
+    center_level: str
+
+
+@dataclass
+class _Alert:
+    """An alert this sweep inserted, with what its effects need."""
+
+    pk: int
+    case: _Case
+    department: SimpleNamespace
+    clock: str
+    level: str
+    deadline: datetime
+    sweep: str
+
+    @property
+    def case_id(self) -> int:
+        return self.case.pk
+
+    @property
+    def department_id(self) -> int:
+        return self.department.pk
 
 
 def sweep_deadlines(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> SweepResult:
@@ -74,13 +135,13 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
     calendar = WorkingCalendar()
     while True:
         with transaction.atomic():
-            batch = list(
-                Assignment.objects.select_for_update(skip_locked=True, of=("self",))
+            batch = [
+                _Due(*row)
+                for row in Assignment.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(next_deadline_at__lte=now)
-                .select_related("case__center", "department")
-                .defer(*HEAVY)
-                .order_by("next_deadline_at", "id")[:batch_size]
-            )
+                .order_by("next_deadline_at", "id")
+                .values_list(*DUE_FIELDS)[:batch_size]
+            ]
             if not batch:
                 break
             result.batches += 1
@@ -91,8 +152,8 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
     return result
 
 
-def _sweep_batch(batch: list[Assignment], *, now: datetime, token: str, result: SweepResult, calendar) -> None:
-    alerts: list[DeadlineAlert] = []
+def _sweep_batch(batch: list[_Due], *, now: datetime, token: str, result: SweepResult, calendar) -> None:
+    rows: list[tuple] = []
     for a in batch:
         running = _running_clock(a)
         if running is None:
@@ -106,35 +167,80 @@ def _sweep_batch(batch: list[Assignment], *, now: datetime, token: str, result: 
         if level != AlertLevel.RED and now >= deadline:
             due.append(AlertLevel.RED)
             a.overdue = True
-        alerts += [
-            DeadlineAlert(
-                case=a.case,
-                assignment=a,
-                department=a.department,
-                clock=clock,
-                level=lvl,
-                deadline=deadline,
-                sweep=token,
-                created_at=now,
-            )
-            for lvl in due
-        ]
+        rows += [(a.case_id, a.id, a.department_id, str(clock), str(lvl), deadline, now, token) for lvl in due]
         if due:
             setattr(a, level_field, due[-1])
         a.next_deadline_at = next_look(a)
-    DeadlineAlert.objects.bulk_create(alerts, ignore_conflicts=True)
-    _save_clocks(batch)
     # Only the rows this sweep inserted have effects: the unique row is the exactly-once guarantee.
-    mine = list(
-        DeadlineAlert.objects.filter(sweep=token, assignment__in=batch)
-        .select_related("case__center", "department")
-        .defer(*HEAVY)
-    )
-    if mine:
-        _apply_effects(mine, now=now, result=result, calendar=calendar)
+    inserted = _insert_alerts(rows)
+    _save_clocks(batch)
+    if inserted:
+        _apply_effects(_fired(rows, inserted, token), now=now, result=result, calendar=calendar)
 
 
-def _save_clocks(batch: list[Assignment]) -> None:
+def _chunks(rows: list, size: int = INSERT_CHUNK) -> Iterator[list]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _insert_alerts(rows: list[tuple]) -> dict[tuple[int, str, str], int]:
+    """INSERT the alert rows, skipping those that exist; {(assignment, clock, level): id} of the new ones."""
+    table = DeadlineAlert._meta.db_table
+    columns = "case_id, assignment_id, department_id, clock, level, deadline, created_at, sweep"
+    inserted = {}
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows):
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} "
+                "ON CONFLICT DO NOTHING RETURNING id, assignment_id, clock, level",
+                [value for row in chunk for value in row],
+            )
+            inserted.update({(assignment, clock, level): pk for pk, assignment, clock, level in cursor.fetchall()})
+    return inserted
+
+
+def _fired(rows: list[tuple], inserted: dict[tuple[int, str, str], int], token: str) -> list[_Alert]:
+    """The inserted alerts with their cases and departments, read as values in two queries."""
+    mine = [row for row in rows if (row[1], row[3], row[4]) in inserted]
+    cases = {
+        row[0]: _Case(*row)
+        for row in Case.objects.filter(pk__in={row[0] for row in mine}).values_list(
+            "id", "number", "status", "urgency", "area_path", "center_id", "center__level"
+        )
+    }
+    departments = {
+        pk: SimpleNamespace(pk=pk, name=name)
+        for pk, name in Department.objects.filter(pk__in={row[2] for row in mine}).values_list("id", "name")
+    }
+    return [
+        _Alert(
+            pk=inserted[(assignment, clock, level)],
+            case=cases[case_id],
+            department=departments[department_id],
+            clock=clock,
+            level=level,
+            deadline=deadline,
+            sweep=token,
+        )
+        for case_id, assignment, department_id, clock, level, deadline, _now, _token in mine
+    ]
+
+
+def _insert_events(events: list[tuple]) -> None:
+    """INSERT timeline events (case, action, from, to, comment, data, at) with multi-row statements."""
+    table = CaseEvent._meta.db_table
+    columns = "case_id, actor_id, action, from_status, to_status, comment, data, created_at"
+    with connection.cursor() as cursor:
+        for chunk in _chunks(events):
+            values = ", ".join(["(%s, NULL, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            params = []
+            for case_id, action, from_status, to_status, comment, data, at in chunk:
+                params += [case_id, action, from_status, to_status, comment, json.dumps(data, ensure_ascii=False), at]
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", params)
+
+
+def _save_clocks(batch: list[_Due]) -> None:
     """Write the batch's alert levels and next looks in one statement.
 
     Django's bulk_update builds a CASE WHEN per row and field, which dominates a large sweep; an
@@ -160,26 +266,26 @@ def _save_clocks(batch: list[Assignment]) -> None:
         cursor.execute(sql, params)
 
 
-def _apply_effects(alerts: list[DeadlineAlert], *, now: datetime, result: SweepResult, calendar) -> None:
+def _apply_effects(alerts: list[_Alert], *, now: datetime, result: SweepResult, calendar) -> None:
     red = [al for al in alerts if al.level == AlertLevel.RED]
     yellow = [al for al in alerts if al.level == AlertLevel.YELLOW]
     result.yellow += len(yellow)
     result.red += len(red)
 
     events = [
-        CaseEvent(
-            case=al.case,
-            actor=None,
-            action=f"deadline_{al.level}",
-            from_status=al.case.status,
-            to_status=al.case.status,
-            created_at=now,
-            data={
+        (
+            al.case_id,
+            f"deadline_{al.level}",
+            al.case.status,
+            al.case.status,
+            "",
+            {
                 "department": al.department_id,
                 "department_name": al.department.name,
                 "clock": al.clock,
                 "deadline": al.deadline.isoformat(),
             },
+            now,
         )
         for al in alerts
     ]
@@ -192,39 +298,38 @@ def _apply_effects(alerts: list[DeadlineAlert], *, now: datetime, result: SweepR
         districts = {a.code: a for a in Area.objects.filter(code__in=district_codes, level=Level.DISTRICT)}
         for case in red_cases.values():
             district = districts.get(case.area_path.split("/")[0])
-            if case.center.level == Level.TOWN and district is not None:
+            if case.center_level == Level.TOWN and district is not None:
                 escalations[case.pk] = (case.center_id, district.pk)
                 events.append(
-                    CaseEvent(
-                        case=case,
-                        actor=None,
-                        action="escalate",
-                        from_status=case.status,
-                        to_status=case.status,
-                        comment=_("超期自动上报区级社会治理中心"),
-                        created_at=now,
-                        data={"from_center": case.center_id, "to_center": district.pk, "automatic": True},
+                    (
+                        case.pk,
+                        "escalate",
+                        case.status,
+                        case.status,
+                        _("超期自动上报区级社会治理中心"),
+                        {"from_center": case.center_id, "to_center": district.pk, "automatic": True},
+                        now,
                     )
                 )
         stats.mark_overdue(red_cases, now=now)
         for case_id, (_from, to) in escalations.items():
             red_cases[case_id].center_id = to
         if escalations:
-            by_target: dict[int, list[int]] = defaultdict(list)
+            by_target: dict[int, set[int]] = defaultdict(set)
             for case_id, (_from, to) in escalations.items():
-                by_target[to].append(case_id)
+                by_target[to].add(case_id)
             for to, ids in by_target.items():
                 Case.objects.filter(pk__in=ids, center__level=Level.TOWN).update(center_id=to)
                 DeadlineAlert.objects.filter(pk__in=[al.pk for al in red if al.case_id in ids]).update(
                     escalated_to_id=to
                 )
         result.escalated += len(escalations)
-    CaseEvent.objects.bulk_create(events)
+    _insert_events(events)
     result.cases.update(al.case_id for al in alerts)
     _notify(alerts, escalations, now=now, calendar=calendar)
 
 
-def _notify(alerts: list[DeadlineAlert], escalations: dict[int, tuple[int, int]], *, now: datetime, calendar) -> None:
+def _notify(alerts: list[_Alert], escalations: dict[int, tuple[int, int]], *, now: datetime, calendar) -> None:
     """Yellow: the department. Red: the department, the center(s) and the officials of the area."""
     department_ids = {al.department_id for al in alerts}
     center_ids = {al.case.center_id for al in alerts} | {pair[0] for pair in escalations.values()}
@@ -246,10 +351,10 @@ def _notify(alerts: list[DeadlineAlert], escalations: dict[int, tuple[int, int]]
             officials.append((m.area.path, m.user))
     morning = calendar.next_working_time(now)
     messages = []
-    red_for: dict[int, list[DeadlineAlert]] = defaultdict(list)
+    red_for: dict[int, list[_Alert]] = defaultdict(list)
     users: dict[int, object] = {}
     # A department that lapses many at once gets one digest instead of a notice per case.
-    per_department: dict[int, list[DeadlineAlert]] = defaultdict(list)
+    per_department: dict[int, list[_Alert]] = defaultdict(list)
     for al in alerts:
         per_department[al.department_id].append(al)
     digested = {d for d, items in per_department.items() if len({al.case_id for al in items}) > DIGEST_AFTER}
