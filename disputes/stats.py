@@ -409,18 +409,15 @@ def open_state(case: Case) -> tuple[int, int]:
 
 
 def count_open(changes: dict[str, tuple[int, int]]) -> None:
-    """Add (open, overdue) changes per area path, in one statement whatever their number."""
+    """Add (open, overdue) changes per area path: one upsert statement whatever their number."""
     rows = sorted((path, d_open, d_overdue) for path, (d_open, d_overdue) in changes.items() if d_open or d_overdue)
     if not rows:
         return
-    OpenCount.objects.bulk_create([OpenCount(area_path=path) for path, _o, _d in rows], ignore_conflicts=True)
     table = OpenCount._meta.db_table
-    integer = "CAST({} AS integer)" if connection.vendor == "postgresql" else "{}"
     sql = (
-        f"WITH v(area_path, d_open, d_overdue) AS (VALUES {', '.join(['(%s, %s, %s)'] * len(rows))}) "
-        f"UPDATE {table} SET open_cases = {table}.open_cases + {integer.format('v.d_open')}, "
-        f"overdue_cases = {table}.overdue_cases + {integer.format('v.d_overdue')} "
-        f"FROM v WHERE {table}.area_path = v.area_path"
+        f"INSERT INTO {table} (area_path, open_cases, overdue_cases) VALUES {', '.join(['(%s, %s, %s)'] * len(rows))} "
+        f"ON CONFLICT (area_path) DO UPDATE SET open_cases = {table}.open_cases + excluded.open_cases, "
+        f"overdue_cases = {table}.overdue_cases + excluded.overdue_cases"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [value for row in rows for value in row])
