@@ -294,6 +294,7 @@ def _apply_effects(alerts: list[_Alert], *, now: datetime, result: SweepResult, 
     red_cases = {al.case_id: al.case for al in red}
     escalations: dict[int, tuple[int, int]] = {}
     if red_cases:
+        comment = _("超期自动上报区级社会治理中心")  # translated once, not per case
         district_codes = {c.area_path.split("/")[0] for c in red_cases.values()}
         districts = {a.code: a for a in Area.objects.filter(code__in=district_codes, level=Level.DISTRICT)}
         for case in red_cases.values():
@@ -306,7 +307,7 @@ def _apply_effects(alerts: list[_Alert], *, now: datetime, result: SweepResult, 
                         "escalate",
                         case.status,
                         case.status,
-                        _("超期自动上报区级社会治理中心"),
+                        comment,
                         {"from_center": case.center_id, "to_center": district.pk, "automatic": True},
                         now,
                     )
@@ -358,12 +359,16 @@ def _notify(alerts: list[_Alert], escalations: dict[int, tuple[int, int]], *, no
     for al in alerts:
         per_department[al.department_id].append(al)
     digested = {d for d, items in per_department.items() if len({al.case_id for al in items}) > DIGEST_AFTER}
+    # Translated and resolved once per batch: a mass lapse is thousands of alerts.
+    clock_names = {Clock.SIGN: _("签收"), Clock.HANDLE: _("办理")}
+    escalated_note = _("超期已上报区级社会治理中心")
+    case_url = reverse("case_detail", args=[0]).replace("/0/", "/{}/")
     for al in alerts:
         case = al.case
         urgent = case.urgency in (Urgency.URGENT, Urgency.EMERGENCY)
         when = now if urgent else morning
-        url = reverse("case_detail", args=[case.pk])
-        clock_name = _("签收") if al.clock == Clock.SIGN else _("办理")
+        url = case_url.format(case.pk)
+        clock_name = clock_names[al.clock]
         if al.level == AlertLevel.YELLOW:
             if al.department_id not in digested:
                 messages.append(
@@ -395,7 +400,7 @@ def _notify(alerts: list[_Alert], escalations: dict[int, tuple[int, int]], *, no
                     "deadline_red",
                     _("红灯督办:%(number)s %(department)s%(clock)s超期")
                     % {"number": case.number, "department": al.department.name, "clock": clock_name},
-                    _("超期已上报区级社会治理中心") if case.pk in escalations else "",
+                    escalated_note if case.pk in escalations else "",
                     url,
                     when,
                     f"alert:{al.pk}",
@@ -426,15 +431,14 @@ def _notify(alerts: list[_Alert], escalations: dict[int, tuple[int, int]], *, no
     for user_id, items in red_for.items():
         if len(items) <= DIGEST_AFTER:
             for al in items:
-                clock_name = _("签收") if al.clock == Clock.SIGN else _("办理")
                 messages.append(
                     Message(
                         [users[user_id]],
                         "deadline_red",
                         _("红灯督办:%(number)s %(department)s%(clock)s超期")
-                        % {"number": al.case.number, "department": al.department.name, "clock": clock_name},
-                        _("超期已上报区级社会治理中心") if al.case_id in escalations else "",
-                        reverse("case_detail", args=[al.case_id]),
+                        % {"number": al.case.number, "department": al.department.name, "clock": clock_names[al.clock]},
+                        escalated_note if al.case_id in escalations else "",
+                        case_url.format(al.case_id),
                         now if al.case.urgency != Urgency.NORMAL else morning,
                         f"alert:{al.pk}",
                     )
