@@ -58,9 +58,7 @@ def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict
             "overdue": open_total["overdue"],
             "closed": total["closed"],
             "on_time_rate": _rate(total["on_time"], total["handled"]),
-            "response_rate": _rate(total["response_met"], total["response_due"]),
-            "resolution_rate": _rate(total["resolution_met"], total["resolution_due"]),
-            "satisfaction_rate": _rate(_good(total), _answers(total)),
+            **_three_rates(total),
         },
         "trend": {
             "days": [d.isoformat() for d in days],
@@ -74,12 +72,15 @@ def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict
     }
 
 
-def _good(counts: Counter) -> int:
-    return sum(counts[stats.FEEDBACK_COUNTERS[value]] for value in GOOD_SATISFACTION)
-
-
-def _answers(counts: Counter) -> int:
-    return sum(counts[c] for c in stats.FEEDBACK_COUNTERS.values())
+def _three_rates(counts: Counter) -> dict[str, float | None]:
+    """三率 from summed counters: response, resolution, satisfaction (good answers / answers)."""
+    good = sum(counts[stats.FEEDBACK_COUNTERS[value]] for value in GOOD_SATISFACTION)
+    answers = sum(counts[c] for c in stats.FEEDBACK_COUNTERS.values())
+    return {
+        "response_rate": _rate(counts["response_met"], counts["response_due"]),
+        "resolution_rate": _rate(counts["resolution_met"], counts["resolution_due"]),
+        "satisfaction_rate": _rate(good, answers),
+    }
 
 
 def _categories(rows: dict[tuple, Counter]) -> list[dict]:
@@ -122,9 +123,7 @@ def _children(area: Area, by_child: dict[tuple, Counter], open_now: dict[str, Co
                 "open": o["open"],
                 "overdue": o["overdue"],
                 "closed": c["closed"],
-                "response_rate": _rate(c["response_met"], c["response_due"]),
-                "resolution_rate": _rate(c["resolution_met"], c["resolution_due"]),
-                "satisfaction_rate": _rate(_good(c), _answers(c)),
+                **_three_rates(c),
                 "boundary": child.boundary,
             }
         )

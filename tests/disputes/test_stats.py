@@ -4,34 +4,21 @@ change finished days (reclassify, extension, rework, a second answer, a lead's r
 from __future__ import annotations
 
 from collections import Counter
-from contextlib import contextmanager
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import pytest
-import time_machine
 
 from disputes import services as s
 from disputes import stats
 from disputes.models import OPEN_STATUSES, Assignment, Case, DailyStat, OpenCount, StatDay
 from disputes.sweep import sweep_deadlines
+from tests.clock import at, clock
 
 pytestmark = pytest.mark.django_db
 
-TZ = ZoneInfo("Asia/Shanghai")
 MON = date(2026, 11, 16)
 NEXT_MON = date(2026, 11, 23)
 DIMS = [(), ("day",), ("child",), ("category",), ("department",), ("day", "child", "category", "department")]
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=TZ)
-
-
-@contextmanager
-def clock(text: str):
-    with time_machine.travel(at(text), tick=False):
-        yield
 
 
 def clean(rows: dict[tuple, Counter]) -> dict[tuple, dict]:

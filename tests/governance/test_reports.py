@@ -23,13 +23,10 @@ town 2: F new Tue, police2 lead signs in time, handle deadline 25 Nov; a red ale
 from __future__ import annotations
 
 import io
-from contextlib import contextmanager
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import openpyxl
 import pytest
-import time_machine
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
@@ -38,26 +35,16 @@ from disputes.models import Assignment, Case, DeadlineAlert
 from governance import reports, tasks
 from governance.models import Report
 from grids.models import Notification, OutboxMessage
+from tests.clock import at, clock
 
 pytestmark = pytest.mark.django_db
 
-TZ = ZoneInfo("Asia/Shanghai")
 W47 = date(2026, 11, 16)
 W47_END = date(2026, 11, 23)
 NOV = date(2026, 11, 1)
 DEC = date(2026, 12, 1)
 AFTER = "2026-11-24 10:00"  # W47 is over, November is not
 AFTER_NOV = "2026-12-02 10:00"
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=TZ)
-
-
-@contextmanager
-def clock(text: str):
-    with time_machine.travel(at(text), tick=False):
-        yield
 
 
 def deadlines(qs, *, sign: str, handle: str) -> None:
