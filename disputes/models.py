@@ -144,7 +144,7 @@ class Case(models.Model):
     address = models.CharField(_("地址"), max_length=200, blank=True)
     area = models.ForeignKey(Area, verbose_name=_("所属区域"), on_delete=models.PROTECT, related_name="cases")
     # Copies of the area's position, so scoping and grouping are single-column indexed filters.
-    area_path = models.CharField(max_length=255, editable=False, db_index=True)
+    area_path = models.CharField(max_length=255, editable=False)
     town = models.ForeignKey(Area, null=True, on_delete=models.PROTECT, related_name="+", editable=False)
     urgency = models.CharField(_("紧急程度"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
     source = models.CharField(_("来源"), max_length=16, choices=Source.choices, default=Source.GRID_WORKER)
@@ -181,6 +181,8 @@ class Case(models.Model):
         permissions = [("act_on_case", _("Can act on an assigned case"))]
         indexes = [
             models.Index(fields=["area_path", "-created_at"], name="case_area_created"),
+            # Subtree queries are `area_path LIKE 'prefix%'`, which needs pattern ops under a non-C collation.
+            models.Index(fields=["area_path"], name="case_area_path_like", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["center", "status", "-created_at"], name="case_center_status"),
             models.Index(fields=["status", "-created_at"], name="case_status_created"),
             models.Index(fields=["town", "created_at"], name="case_town_created"),
@@ -409,7 +411,8 @@ class CaseEventQuerySet(models.QuerySet):
 class CaseEvent(models.Model):
     """One immutable line of a case's timeline: who did what, from which state to which."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: event_case_created (case, created_at) serves every lookup by case.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     action = models.CharField(max_length=32)
     from_status = models.CharField(max_length=16, blank=True)

@@ -430,24 +430,38 @@ def case_changed(case: Case, before: tuple[int, int]) -> None:
         count_open({case.area_path: (after[0] - before[0], after[1] - before[1])})
 
 
-def mark_overdue(case_ids: Iterable[int], *, now: datetime) -> None:
-    """The sweep's red alerts: the cases become overdue; those that were not yet are counted."""
+def mark_overdue(case_ids: Iterable[int], *, now: datetime, escalate: dict[int, int] | None = None) -> set[int]:
+    """The sweep's red alerts: the cases become overdue (and those in `escalate` move to their new
+    center) in one UPDATE per row, and those that were not overdue yet are counted. Returns the
+    ids that were already overdue, which the caller escalates on their own (rare)."""
     ids = sorted(set(case_ids))
     if not ids:
-        return
+        return set()
+    escalate = escalate or {}
+    by_target: dict[int, list[int]] = defaultdict(list)
+    for case_id, to in escalate.items():
+        by_target[to].append(case_id)
+    center, params = "center_id", []
+    if by_target:
+        whens = []
+        for to, targets in sorted(by_target.items()):
+            whens.append(f"WHEN id IN ({', '.join(['%s'] * len(targets))}) THEN %s")
+            params += [*sorted(targets), to]
+        center = f"CASE {' '.join(whens)} ELSE center_id END"
     table = Case._meta.db_table
     sql = (
-        f"UPDATE {table} SET overdue = %s, updated_at = %s "
-        f"WHERE id IN ({', '.join(['%s'] * len(ids))}) AND NOT overdue RETURNING area_path, status"
+        f"UPDATE {table} SET overdue = %s, updated_at = %s, center_id = {center} "
+        f"WHERE id IN ({', '.join(['%s'] * len(ids))}) AND NOT overdue RETURNING id, area_path, status"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [True, now, *ids])
+        cursor.execute(sql, [True, now, *params, *ids])
         flipped = cursor.fetchall()
     changes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for path, status in flipped:
+    for _id, path, status in flipped:
         if status in OPEN_STATUSES:
             changes[path][1] += 1
     count_open({path: tuple(d) for path, d in changes.items()})
+    return set(ids) - {row[0] for row in flipped}
 
 
 def open_now(path: str, depth: int) -> dict[str, Counter]:

@@ -312,15 +312,18 @@ def _apply_effects(alerts: list[_Alert], *, now: datetime, result: SweepResult, 
                         now,
                     )
                 )
-        stats.mark_overdue(red_cases, now=now)
-        for case_id, (_from, to) in escalations.items():
+        # Overdue and escalation in one write per case: the case table carries many indexes.
+        targets = {case_id: to for case_id, (_from, to) in escalations.items()}
+        already_overdue = stats.mark_overdue(red_cases, now=now, escalate=targets)
+        for case_id, to in targets.items():
             red_cases[case_id].center_id = to
         if escalations:
             by_target: dict[int, set[int]] = defaultdict(set)
-            for case_id, (_from, to) in escalations.items():
+            for case_id, to in targets.items():
                 by_target[to].add(case_id)
             for to, ids in by_target.items():
-                Case.objects.filter(pk__in=ids, center__level=Level.TOWN).update(center_id=to)
+                if ids & already_overdue:  # overdue before, yet still at a town center: move it now
+                    Case.objects.filter(pk__in=ids & already_overdue, center__level=Level.TOWN).update(center_id=to)
                 DeadlineAlert.objects.filter(pk__in=[al.pk for al in red if al.case_id in ids]).update(
                     escalated_to_id=to
                 )

@@ -170,3 +170,13 @@ def test_a_few_lapses_are_told_case_by_case(world, report):
     notices = Notification.objects.filter(recipient=world.dept_police, kind="deadline_red")
     assert sorted(n.url for n in notices) == sorted(f"/cases/{c.pk}/" for c in cases)
     assert Notification.objects.filter(recipient=world.center_town, kind="deadline_red").count() == DIGEST_AFTER
+
+
+def test_a_case_already_overdue_at_a_town_center_still_escalates(world, dispatched):
+    """Overdue from an earlier lapse yet back at the town center: the next red moves it up."""
+    Case.objects.filter(pk=dispatched.pk).update(overdue=True)
+    result = sweep_deadlines(now=at("2026-10-08 16:01"))
+    assert (result.red, result.escalated) == (1, 1)
+    case = Case.objects.get(pk=dispatched.pk)
+    assert case.center_id == world.t.district.pk and case.overdue
+    assert DeadlineAlert.objects.get(level="red").escalated_to_id == world.t.district.pk
