@@ -14,6 +14,10 @@ its counts to another category, an approved extension moves a limit, a rework ta
 handling, a new answer replaces the old one. The services that do so call `invalidate_case` first.
 Computing locks the days' marker rows and marking stale upserts them, so a computation never
 stores figures that miss a change committed after it read them.
+
+"Open now" is not a day figure: `OpenCount` keeps the open and overdue cases per area, moved by
+the services' single write path (`_save` compares the locked row before and after), by intake and
+by the sweep's overdue update, and recounted by `rebuild()`.
 """
 
 from __future__ import annotations
