@@ -458,7 +458,7 @@ def mark_overdue(case_ids: Iterable[int], *, now: datetime, escalate: dict[int, 
         f"WHERE id IN ({', '.join(['%s'] * len(ids))}) AND NOT overdue RETURNING id, area_path, status"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [True, now, *params, *ids])
+        cursor.execute(sql, [True, connection.ops.adapt_datetimefield_value(now), *params, *ids])
         flipped = cursor.fetchall()
     changes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for _id, path, status in flipped:

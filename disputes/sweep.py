@@ -178,6 +178,11 @@ def _sweep_batch(batch: list[_Due], *, now: datetime, token: str, result: SweepR
         _apply_effects(_fired(rows, inserted, token), now=now, result=result, calendar=calendar)
 
 
+def _moment(value: datetime | None):
+    """A datetime as the database stores it (SQLite: naive UTC text), for raw SQL parameters."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
 def _chunks(rows: list, size: int = INSERT_CHUNK) -> Iterator[list]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
@@ -191,10 +196,13 @@ def _insert_alerts(rows: list[tuple]) -> dict[tuple[int, str, str], int]:
     with connection.cursor() as cursor:
         for chunk in _chunks(rows):
             values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            params = []
+            for case_id, assignment, department, clock, level, deadline, at, sweep in chunk:
+                params += [case_id, assignment, department, clock, level, _moment(deadline), _moment(at), sweep]
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) VALUES {values} "
                 "ON CONFLICT DO NOTHING RETURNING id, assignment_id, clock, level",
-                [value for row in chunk for value in row],
+                params,
             )
             inserted.update({(assignment, clock, level): pk for pk, assignment, clock, level in cursor.fetchall()})
     return inserted
@@ -236,7 +244,8 @@ def _insert_events(events: list[tuple]) -> None:
             values = ", ".join(["(%s, NULL, %s, %s, %s, %s, %s, %s)"] * len(chunk))
             params = []
             for case_id, action, from_status, to_status, comment, data, at in chunk:
-                params += [case_id, action, from_status, to_status, comment, json.dumps(data, ensure_ascii=False), at]
+                data = json.dumps(data, ensure_ascii=False)
+                params += [case_id, action, from_status, to_status, comment, data, _moment(at)]
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", params)
 
 
@@ -253,7 +262,7 @@ def _save_clocks(batch: list[_Due]) -> None:
     rows, params = [], []
     for a in batch:
         rows.append("(%s, %s, %s, %s, %s)")
-        params += [a.pk, a.sign_alert, a.handle_alert, a.overdue, a.next_deadline_at]
+        params += [a.pk, a.sign_alert, a.handle_alert, a.overdue, _moment(a.next_deadline_at)]
     cast = (lambda expr, kind: f"CAST({expr} AS {kind})") if pg else (lambda expr, kind: expr)
     sql = (
         f"WITH v(id, sign_alert, handle_alert, overdue, next_deadline_at) AS (VALUES {', '.join(rows)}) "

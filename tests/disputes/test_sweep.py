@@ -180,3 +180,14 @@ def test_a_case_already_overdue_at_a_town_center_still_escalates(world, dispatch
     case = Case.objects.get(pk=dispatched.pk)
     assert case.center_id == world.t.district.pk and case.overdue
     assert DeadlineAlert.objects.get(level="red").escalated_to_id == world.t.district.pk
+
+
+def test_moments_the_sweep_writes_compare_like_the_orms(world, dispatched):
+    """The sweep writes with raw SQL; its moments must sort with the ORM's (on SQLite, naive UTC text)."""
+    sweep_deadlines(now=at("2026-10-08 23:30"))  # 15:30 UTC: the day differs between the two zones
+    late_evening = {"created_at__gt": at("2026-10-08 23:00"), "created_at__lt": at("2026-10-09 00:00")}
+    assert DeadlineAlert.objects.filter(**late_evening).count() == 2  # yellow and red
+    assert CaseEvent.objects.filter(action__in=["deadline_red", "escalate"], **late_evening).count() == 2
+    assert (
+        Case.objects.filter(updated_at__gt=at("2026-10-08 23:00"), updated_at__lt=at("2026-10-09 00:00")).count() == 1
+    )
