@@ -338,8 +338,10 @@ class DeadlineAlert(models.Model):
     """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="alerts")
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="alerts")
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="alerts")
+    # Looked up through the unique (assignment, clock, level) and the (department, level, created_at)
+    # indexes; a mass lapse inserts tens of thousands of alerts, so no index of their own.
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="alerts", db_index=False)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="alerts", db_index=False)
     clock = models.CharField(_("时限"), max_length=8, choices=Clock.choices)
     level = models.CharField(_("级别"), max_length=8, choices=AlertLevel.choices)
     deadline = models.DateTimeField(_("期限"))
@@ -357,7 +359,6 @@ class DeadlineAlert(models.Model):
         indexes = [
             models.Index(fields=["department", "level", "created_at"], name="alert_department_level"),
             models.Index(fields=["level", "created_at"], name="alert_level_created"),
-            models.Index(fields=["sweep"], name="alert_sweep"),
         ]
 
     def __str__(self) -> str:
