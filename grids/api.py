@@ -247,6 +247,9 @@ class ResidentSerializer(serializers.ModelSerializer):
 
 class NotificationSerializer(serializers.ModelSerializer):
     unread = serializers.SerializerMethodField()
+    # Rendered in the reader's language (Accept-Language or the language switch).
+    title = serializers.CharField(source="display_title", read_only=True)
+    body = serializers.CharField(source="display_body", read_only=True)
 
     class Meta:
         model = Notification

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .messages import render
+
 
 class User(AbstractUser):
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
@@ -257,7 +259,11 @@ class Notification(models.Model):
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=32)
-    title = models.CharField(max_length=200)
+    # A message key and its parameters (grids/messages.py), rendered in the reader's language when
+    # read. `title`/`body` hold free text: the legacy stored sentence, or a user's own words.
+    key = models.CharField(max_length=64, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    title = models.CharField(max_length=200, blank=True)
     body = models.TextField(blank=True)
     url = models.CharField(max_length=200, blank=True)
     dedupe_key = models.CharField(max_length=120, blank=True)
@@ -281,7 +287,15 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        return render(self.key, self.params, "title", fallback=self.title) if self.key else self.title
+
+    @property
+    def display_body(self) -> str:
+        return render(self.key, self.params, "body", fallback=self.body) if self.key else self.body
 
 
 class Channel(models.TextChoices):

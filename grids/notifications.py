@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from . import outbox
 from .models import Channel, Delivery, DeliveryStatus, Notification, User
@@ -28,13 +28,19 @@ MAX_ATTEMPTS = 5
 
 @dataclass
 class Message:
+    """One notification for some recipients. New code passes `key` and `params` (a message declared
+    with `grids.messages.define`), rendered in each reader's language when read; `title` and `body`
+    are the legacy stored text, shown only when there is no key."""
+
     recipients: Iterable[User]
     kind: str
-    title: str
+    title: str = ""
     body: str = ""
     url: str = ""
     deliver_after: datetime | None = None
     dedupe_key: str = ""
+    key: str = ""
+    params: dict = field(default_factory=dict)
 
 
 @transaction.atomic
@@ -62,6 +68,8 @@ def notify_many(messages: list[Message]) -> list[Notification]:
                     kind=m.kind,
                     title=m.title[:200],
                     body=m.body,
+                    key=m.key,
+                    params=m.params,
                     url=m.url[:200],
                     dedupe_key=m.dedupe_key,
                     created_at=now,
@@ -123,10 +131,13 @@ def deliver(delivery_id: int) -> str:
     delivery = Delivery.objects.select_related("notification__recipient").get(pk=delivery_id)
     n = delivery.notification
     try:
+        # Rendered now, in the site's language (the recipient reads it outside any request).
+        with translation.override(settings.LANGUAGE_CODE):
+            title, body = n.display_title, n.display_body
         if delivery.channel == Channel.EMAIL:
-            send_mail(n.title, f"{n.body}\n\n{n.url}".strip(), settings.DEFAULT_FROM_EMAIL, [n.recipient.email])
+            send_mail(title, f"{body}\n\n{n.url}".strip(), settings.DEFAULT_FROM_EMAIL, [n.recipient.email])
         else:
-            get_backend().send(n.recipient.phone, f"{n.title} {n.body}".strip()[:300])
+            get_backend().send(n.recipient.phone, f"{title} {body}".strip()[:300])
     except Exception as exc:
         Delivery.objects.filter(pk=delivery_id).update(status=DeliveryStatus.FAILED, last_error=str(exc)[:300])
         raise
