@@ -8,6 +8,7 @@ from rest_framework import serializers
 from grids.models import Resident
 from grids.selectors import residents_visible_to
 
+from . import events
 from .deadlines import clock
 from .models import Assignment, Attachment, Case, CaseEvent, Category, ExtensionRequest, Kind, Urgency
 from .selectors import category_by_ref
@@ -85,11 +86,22 @@ class AssignmentSerializer(_ClockMixin, serializers.ModelSerializer):
 
 
 class EventSerializer(serializers.ModelSerializer):
+    """A timeline line. `label` and `note` (what the system says about it, e.g. an automatic
+    escalation) are rendered in the request's language; `comment` is what a person typed."""
+
     actor = serializers.SerializerMethodField()
+    label = serializers.SerializerMethodField()
+    note = serializers.SerializerMethodField()
 
     class Meta:
         model = CaseEvent
-        fields = ["id", "action", "actor", "from_status", "to_status", "comment", "data", "created_at"]
+        fields = ["id", "action", "label", "actor", "from_status", "to_status", "comment", "note", "data", "created_at"]
+
+    def get_label(self, obj: CaseEvent) -> str:
+        return events.label(obj)
+
+    def get_note(self, obj: CaseEvent) -> str:
+        return events.system_note(obj)
 
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_actor(self, obj: CaseEvent) -> dict | None:

@@ -19,10 +19,10 @@ from grids.models import Area, Level, Role
 from grids.pagination import CappedPaginator
 from grids.selectors import areas_visible_to, get_scope
 
-from . import selectors, services
+from . import events, selectors, services
 from .actions import form_for, perform_action
 from .deadlines import clock
-from .models import Attachment, Category, Satisfaction, Status, Urgency
+from .models import Attachment, Category, Status, Urgency
 from .workflow import TRANSITIONS, ActionConflict, ActionNotAllowed, available_actions
 from .worktime import WorkingCalendar
 
@@ -198,19 +198,6 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_detail(request, case)
 
 
-EXTRA_EVENT_LABELS = {"create": gettext_lazy("上报"), "reclassify": gettext_lazy("调整分类")}
-
-
-def _event_label(event) -> str:
-    if event.action in TRANSITIONS:
-        label = str(TRANSITIONS[event.action].label)
-    else:
-        label = str(EXTRA_EVENT_LABELS.get(event.action, event.action))
-    if event.data.get("satisfaction") in Satisfaction.values:
-        label += f" · {Satisfaction(event.data['satisfaction']).label}"
-    return label
-
-
 def _preload(calendar: WorkingCalendar, now, spans) -> None:
     """Read the working calendar once for every clock on the page (and today), so the page costs
     the same number of queries whichever cases it shows."""
@@ -243,7 +230,7 @@ def _render_detail(request: HttpRequest, case, failed_action: str = "", failed_f
             "assignments": assignments,
             "actions": actions,
             "open_action": failed_action,
-            "events": [(e, _event_label(e)) for e in case.events.all()],
+            "events": [(e, events.label(e), events.system_note(e)) for e in case.events.all()],
             "map_data": map_data,
         },
         status=400 if failed_form is not None else 200,
