@@ -297,8 +297,12 @@ def ensure(lo: date, hi: date, *, now: datetime | None = None, chunk: int = CHUN
     hi = min(hi, stored_until(now))
     if lo >= hi:
         return 0
-    fresh = set(StatDay.objects.filter(day__gte=lo, day__lt=hi, stale=False).values_list("day", flat=True))
-    fresh -= set(StatDirty.objects.filter(day__gte=lo, day__lt=hi).values_list("day", flat=True).distinct())
+    dirty = StatDirty.objects.filter(day__gte=lo, day__lt=hi).values("day")
+    fresh = set(
+        StatDay.objects.filter(day__gte=lo, day__lt=hi, stale=False)
+        .exclude(day__in=dirty)
+        .values_list("day", flat=True)
+    )
     wanted = [lo + timedelta(days=i) for i in range((hi - lo).days)]
     missing = [d for d in wanted if d not in fresh]
     for first, last in _missing_ranges(missing, chunk):

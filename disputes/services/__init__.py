@@ -7,10 +7,10 @@
 `from disputes.services import case_dispatch` keeps working: the names are re-exported here.
 """
 
+from ..selectors import REPORTER_ROLES
 from .cases import (
     ACTION_SERVICES,
     CASE_PERMISSIONS,
-    REPORTER_ROLES,
     Case,
     Kind,
     _next_number,

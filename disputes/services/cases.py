@@ -20,7 +20,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from grids.geo import locate_id
 from grids.models import Area, Department, Level, Role, User
-from grids.selectors import areas_visible_to, get_scope
+from grids.selectors import get_scope
 
 from .. import deadlines, events, stats
 from ..announce import announce
@@ -42,10 +42,10 @@ from ..models import (
     Status,
     Urgency,
 )
+from ..selectors import may_report, may_report_in
 from ..uploads import validate_uploads
 from ..workflow import ActionNotAllowed, authorize, target_of
 
-REPORTER_ROLES = {Role.GRID_WORKER, Role.GRID_CHIEF, Role.CENTER_STAFF}
 CASE_PERMISSIONS = ("view_case", "act_on_case")
 
 
@@ -202,8 +202,7 @@ def case_create(
     A map pin routes it to the micro-grid containing the point; without a pin the reporter picks
     an area. The case goes to the town center over that area.
     """
-    scope = get_scope(by)
-    if not (scope.is_admin or scope.has_role(*REPORTER_ROLES)):
+    if not may_report(by):
         raise ActionNotAllowed(_("您的角色不能上报事项"))
     errors: dict[str, list[str]] = {}
     if not description or not description.strip():
@@ -223,9 +222,11 @@ def case_create(
                 errors.setdefault("lat", []).append(_("该位置不在本区任何网格内"))
             else:
                 area = Area.objects.get(pk=routed_id)
+                if not may_report_in(by, area):
+                    errors.setdefault("lat", []).append(_("该位置不在您可上报的网格内"))
     elif area is None:
         errors.setdefault("area", []).append(_("请在地图上标注位置,或选择所属区域"))
-    elif not areas_visible_to(by).filter(pk=area.pk).exists():
+    elif not may_report_in(by, area):
         errors.setdefault("area", []).append(_("您不能向该区域上报事项"))
     validated = []
     try:
