@@ -828,7 +828,7 @@ class Loader:
                 status_at("e.key"),
                 status_at("e.key"),
                 "NULL::bigint",
-                "'超期自动上报区级社会治理中心'",
+                "''",  # the note is rendered at read time (disputes/events.py: system_note)
                 f"jsonb_build_object('from_center', s.town, 'to_center', {district}, 'automatic', true)",
             ),
         ]

@@ -147,3 +147,24 @@ def test_actions_on_different_cases_do_not_wait_for_each_other(world, report):
     assert outcomes == {"first": "ok", "second": "ok"}, outcomes
     assert finished_while_held
     assert CaseEvent.objects.filter(action="accept").count() == 2
+
+
+def test_concurrent_readers_store_a_day_once(world, report):
+    """Four readers at once on a stale week: each day is stored once, and equals a plain count."""
+    from disputes import stats
+    from disputes.models import Case, DailyStat
+
+    for _ in range(3):
+        report()
+    today = stats.local_today()
+    lo = today - timedelta(days=6)
+    hi = today + timedelta(days=1)
+    stats.ensure(lo, hi)
+    rows = DailyStat.objects.count()
+    stats.invalidate([lo + timedelta(days=i) for i in range(7)])
+    outcomes = run_concurrently(4, lambda: stats.ensure(lo, hi))
+    assert all(kind == "ok" for kind, _ in outcomes), outcomes
+    assert sum(n for _, n in outcomes) >= 7  # the stale days were counted (by whoever came first)
+    assert DailyStat.objects.count() == rows
+    total = stats.Figures(world.t.district.path, lo, hi).total(lo, hi)
+    assert total["new"] == Case.objects.count() == 3

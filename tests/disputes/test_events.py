@@ -63,7 +63,9 @@ def test_the_timeline_renders_the_note_in_the_readers_language(world, escalated,
 
 def test_a_leads_return_withdraws_co_departments_as_data(world, report):
     case = services.case_accept(case=report(), by=world.center_town)
-    services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1, co_departments=[world.urban1])
+    services.case_dispatch(
+        case=case, by=world.center_town, lead_department=world.police1, co_departments=[world.urban1]
+    )
     services.case_sign(case=case, by=world.dept_police)
     services.case_request_extension(case=case, by=world.dept_police, days=2, reason="等材料")
     services.case_return(case=case, by=world.dept_police, reason_code="not_our_duty", reason="不属本部门职责")
