@@ -884,7 +884,7 @@ class Loader:
             JOIN grids_department d ON d.id = e.dept
             CROSS JOIN (
                 SELECT id FROM auth_permission
-                WHERE content_type_id = %s AND codename IN ('view_case', 'act_on_case')
+                WHERE content_type_id = %s AND codename = 'view_case'
             ) p
             WHERE s.lead_asg IS NOT NULL""",
             [self.content_type],

@@ -178,7 +178,6 @@ class Case(models.Model):
         verbose_name = _("事项")
         verbose_name_plural = _("事项")
         ordering = ["-created_at", "-id"]
-        permissions = [("act_on_case", _("Can act on an assigned case"))]
         indexes = [
             models.Index(fields=["area_path", "-created_at"], name="case_area_created"),
             # Subtree queries are `area_path LIKE 'prefix%'`, which needs pattern ops under a non-C collation.

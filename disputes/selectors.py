@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Case as DbCase
 from django.db.models import IntegerField, Prefetch, Q, QuerySet, Value, When, prefetch_related_objects
 from django.utils import timezone
+from guardian.shortcuts import get_objects_for_user
 
 from grids.models import Area, Department, Role, User
 from grids.selectors import get_scope
@@ -22,7 +23,6 @@ from .models import (
     AssignmentStatus,
     Case,
     CaseEvent,
-    CaseGroupObjectPermission,
     Category,
     ExtensionRequest,
     ExtensionStatus,
@@ -61,16 +61,15 @@ def category_by_ref(value: str, *, active_only: bool = False) -> Category | None
     return qs.filter(pk=int(value)).first() if value.isdigit() else qs.filter(code=value).first()
 
 
-def department_case_ids(group_ids: list[int]) -> QuerySet:
-    """Cases on which these department groups hold the view permission granted at dispatch."""
-    return CaseGroupObjectPermission.objects.filter(group_id__in=group_ids, permission__codename="view_case").values(
-        "content_object_id"
-    )
-
-
 def cases_visible_to(user: User) -> QuerySet[Case]:
-    """Area roles see their subtree; department staff see what was dispatched to their department
-    (django-guardian object permissions); everyone sees what they reported; admins see all."""
+    """Area roles see their subtree; department staff see what was dispatched to their department;
+    everyone sees what they reported; admins see all.
+
+    A department's cases are django-guardian's: dispatch grants the department's group `view_case`
+    on the case and a department's return of every assignment revokes it
+    (`services.cases._sync_department_access`); guardian's `get_objects_for_user` reads them
+    through the user's groups (filled by `grids.services.membership_grant`). One source of truth.
+    """
     scope = get_scope(user)
     qs = Case.objects.all()
     if scope.is_admin:
@@ -78,10 +77,13 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     q = Q(reporter_id=user.pk)
     if scope.area_paths():
         q |= scope.path_q("area_path")
-    group_ids = [d.group_id for d in scope.departments() if d.group_id]
-    if group_ids:
-        q |= Q(pk__in=department_case_ids(group_ids))
-    return qs.filter(q)
+    visible = qs.filter(q)
+    if scope.departments():
+        # Lazy: two subqueries in the same WHERE, no query of its own.
+        visible |= get_objects_for_user(
+            user, "disputes.view_case", klass=Case, use_groups=True, with_superuser=False, accept_global_perms=False
+        )
+    return visible
 
 
 def case_list_queryset(user: User) -> QuerySet[Case]:

@@ -12,9 +12,20 @@ def system_sentences_to_data(apps, schema_editor):
     ExtensionRequest.objects.filter(decided_by__isnull=True, comment="主办部门已退单").update(comment="")
 
 
+def drop_act_on_case(apps, schema_editor):
+    """`act_on_case` was granted and never checked: the workflow table decides who may act."""
+    CaseGroupObjectPermission = apps.get_model("disputes", "CaseGroupObjectPermission")
+    CaseUserObjectPermission = apps.get_model("disputes", "CaseUserObjectPermission")
+    Permission = apps.get_model("auth", "Permission")
+    CaseGroupObjectPermission.objects.filter(permission__codename="act_on_case").delete()
+    CaseUserObjectPermission.objects.filter(permission__codename="act_on_case").delete()
+    Permission.objects.filter(content_type__app_label="disputes", codename="act_on_case").delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
+        ("auth", "0012_alter_user_first_name_max_length"),
         ('disputes', '0004_daily_rollup'),
     ]
 
@@ -36,4 +47,9 @@ class Migration(migrations.Migration):
             field=models.CharField(choices=[('create', '上报'), ('accept', '受理'), ('reject', '不予受理'), ('merge', '合并重复'), ('resolve_on_site', '就地化解'), ('dispatch', '派单(吹哨)'), ('sign', '签收(报到)'), ('return', '退单'), ('progress', '办理进展'), ('request_extension', '申请延期'), ('approve_extension', '批准延期'), ('refuse_extension', '不批准延期'), ('report', '协办反馈'), ('handle', '办结'), ('verify', '核查通过'), ('rework', '返工'), ('feedback', '回访'), ('reopen', '重新办理'), ('close', '结案'), ('escalate', '上报区中心'), ('reclassify', '调整分类'), ('deadline_yellow', '黄灯预警'), ('deadline_red', '红灯督办')], max_length=32),
         ),
         migrations.RunPython(system_sentences_to_data, migrations.RunPython.noop),
+        migrations.AlterModelOptions(
+            name="case",
+            options={"ordering": ["-created_at", "-id"], "verbose_name": "事项", "verbose_name_plural": "事项"},
+        ),
+        migrations.RunPython(drop_act_on_case, migrations.RunPython.noop),
     ]

@@ -46,7 +46,8 @@ from ..selectors import may_report, may_report_in
 from ..uploads import validate_uploads
 from ..workflow import ActionNotAllowed, authorize, target_of
 
-CASE_PERMISSIONS = ("view_case", "act_on_case")
+# What dispatch grants a department's group on the case (read by selectors.cases_visible_to).
+CASE_PERMISSIONS = ("view_case",)
 
 
 # ---------------------------------------------------------------------------------------------
