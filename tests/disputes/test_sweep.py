@@ -153,10 +153,10 @@ def test_many_lapses_at_once_give_one_digest_per_person(world, report):
     assert CaseEvent.objects.filter(action="escalate").count() == count
 
     (notice,) = Notification.objects.filter(recipient=world.dept_police, kind="deadline_red")
-    assert f"{count} 件超期" in notice.title and world.police1.name in notice.title
+    assert f"{count} 件超期" in notice.display_title and world.police1.name in notice.display_title
     assert notice.url.endswith("?tab=overdue")
     (digest,) = Notification.objects.filter(recipient=world.center_town, kind="deadline_red")
-    assert f"{count} 件事项超期" in digest.title
+    assert f"{count} 件事项超期" in digest.display_title
 
 
 def test_a_few_lapses_are_told_case_by_case(world, report):
