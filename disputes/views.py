@@ -22,23 +22,10 @@ from grids.selectors import areas_visible_to, get_scope
 from . import selectors, services
 from .actions import form_for, perform_action
 from .deadlines import clock
+from .labels import TAB_LABELS
 from .models import Attachment, Category, Satisfaction, Status, Urgency
 from .workflow import TRANSITIONS, ActionConflict, ActionNotAllowed, available_actions
 from .worktime import WorkingCalendar
-
-TAB_LABELS = {
-    "new": gettext_lazy("待受理"),
-    "returned": gettext_lazy("被退单"),
-    "extensions": gettext_lazy("延期申请"),
-    "due_soon": gettext_lazy("即将到期"),
-    "overdue": gettext_lazy("已超期"),
-    "all": gettext_lazy("全部"),
-    "to_sign": gettext_lazy("待签收"),
-    "in_progress": gettext_lazy("办理中"),
-    "done": gettext_lazy("已办结"),
-    "mine": gettext_lazy("我上报的"),
-    "area": gettext_lazy("辖区事项"),
-}
 
 
 class CaseFilterForm(forms.Form):
