@@ -8,6 +8,7 @@ from django.core import mail
 from grids import notifications, outbox
 from grids.models import Delivery, DeliveryStatus, OutboxMessage
 from tests.clock import at, clock
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +117,16 @@ def test_deferred_deliveries_are_not_requeued_before_they_are_due(world, broker)
         notifications.notify(recipients=[world.dept_police], kind="t", title="x", deliver_after=at("2026-11-17 09:00"))
     with clock("2026-11-17 08:00"):
         assert notifications.requeue_stale() == 0
+
+
+def test_requeueing_many_lost_deliveries_costs_a_constant_number_of_queries(broker, django_assert_max_num_queries):
+    users = UserFactory.create_batch(40)
+    with clock("2026-11-16 09:00"):
+        notifications.notify(recipients=users, kind="test", title="x")
+        assert outbox.drain() == 40
+    broker.clear()
+    with clock("2026-11-16 09:06"), django_assert_max_num_queries(8):
+        assert notifications.requeue_stale() == 40
+    with clock("2026-11-16 09:06"):
+        assert outbox.drain() == 40
+    assert sorted(args[0] for _task, args in broker) == sorted(Delivery.objects.values_list("pk", flat=True))
