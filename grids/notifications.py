@@ -104,14 +104,32 @@ def notify(
     *,
     recipients: Iterable[User],
     kind: str,
-    title: str,
+    key: str = "",
+    params: dict | None = None,
+    title: str = "",
     body: str = "",
     url: str = "",
     deliver_after: datetime | None = None,
     dedupe_key: str = "",
 ) -> list[Notification]:
-    """Record one notification per recipient and queue its email/SMS deliveries."""
-    return notify_many([Message(list(recipients), kind, title, body, url, deliver_after, dedupe_key)])
+    """Record one notification per recipient and queue its email/SMS deliveries. Pass a message
+    `key` and `params` (see `grids.messages`); `title`/`body` are free text only for words a person
+    wrote, never a sentence the code composed."""
+    return notify_many(
+        [
+            Message(
+                list(recipients),
+                kind,
+                title=title,
+                body=body,
+                url=url,
+                deliver_after=deliver_after,
+                dedupe_key=dedupe_key,
+                key=key,
+                params=params or {},
+            )
+        ]
+    )
 
 
 def inbox(user: User):
