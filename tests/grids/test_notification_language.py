@@ -73,3 +73,19 @@ def test_labels_are_stored_as_msgids_whatever_language_is_active():
         assert render("deadline.yellow", params) == "Yellow warning: A1 — Sign-in deadline approaching"
     with translation.override("zh-hans"):
         assert render("deadline.yellow", params) == "黄灯预警:A1 签收时限将到"
+
+
+def test_email_is_rendered_in_the_site_language_when_sent(world, dispatched):
+    from django.core import mail
+
+    from grids import notifications
+    from grids.models import Delivery
+
+    notice = Notification.objects.get(recipient=world.dept_police, kind="case_dispatch")
+    world.dept_police.email = "police@example.org"
+    world.dept_police.save()
+    delivery = Delivery.objects.create(notification=notice, channel="email", queued_at=notice.deliver_after)
+    with translation.override("en"):  # whatever language the worker happens to run in
+        assert notifications.deliver(delivery.pk) == "sent"
+    assert mail.outbox[-1].subject == f"新派单:{dispatched.number} 请及时签收"
+    assert "路面塌陷" in mail.outbox[-1].body
