@@ -30,15 +30,17 @@ from __future__ import annotations
 import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.db.models import CharField, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, StrIndex, Substr, TruncDate
 from django.utils import timezone
+
+from grids.periods import TZ, day_bounds, local_today
+from grids.periods import within as _within
 
 from .models import (
     OPEN_STATUSES,
@@ -59,8 +61,8 @@ from .models import (
     Status,
 )
 
-# Days are Chinese calendar days, whatever the server's clock is set to.
-STAT_TZ = ZoneInfo("Asia/Shanghai")
+# Days are Chinese calendar days, whatever the server's clock is set to (one copy: grids.periods).
+STAT_TZ = TZ
 # Stored depths: rows per town (2 path components), village (3) and grid (4). An area's figures
 # are read at the depth of its children; below a village they are counted live. Only the town rows
 # are split by category and department (the district's and the towns' breakdowns); a village's
@@ -92,19 +94,6 @@ CHUNK_DAYS = 31
 REBUILD_CHUNK_DAYS = 122
 
 Key = tuple[date, str, int | None, int | None]  # day, area path, category, department
-
-
-def local_today(now: datetime | None = None) -> date:
-    return (now or timezone.now()).astimezone(STAT_TZ).date()
-
-
-def day_bounds(lo: date, hi: date) -> tuple[datetime, datetime]:
-    """The moments of [lo, hi) as Chinese calendar days."""
-    return datetime.combine(lo, time.min, tzinfo=STAT_TZ), datetime.combine(hi, time.min, tzinfo=STAT_TZ)
-
-
-def _within(field: str, lo: datetime, hi: datetime) -> Q:
-    return Q(**{f"{field}__gte": lo, f"{field}__lt": hi})
 
 
 def path_depth(path: str) -> int:

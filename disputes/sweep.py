@@ -16,15 +16,14 @@ from datetime import datetime
 from uuid import uuid4
 
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from grids import outbox
-from grids.models import Membership, Role
+from grids import audiences, outbox
+from grids.messages import label
 from grids.notifications import Message, notify_many
 
+from . import messages as messages_
 from .models import AlertLevel, Assignment, Clock, Urgency
 from .services import cases_lapse
 from .services.lapse import DUE_FIELDS, Due
@@ -33,7 +32,7 @@ from .worktime import WorkingCalendar
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 2000
-DIGEST_AFTER = 5  # more alerts than this for one department or overseer in one batch → one digest
+DIGEST_AFTER = audiences.DIGEST_AFTER  # decided in grids.audiences
 
 
 @dataclass
@@ -87,25 +86,14 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
 
 
 def _notify(alerts: list[_Alert], escalations: dict[int, tuple[int, int]], *, now: datetime, calendar) -> None:
-    """Yellow: the department. Red: the department, the center(s) and the officials of the area."""
-    department_ids = {al.department_id for al in alerts}
-    center_ids = {al.case.center_id for al in alerts} | {pair[0] for pair in escalations.values()}
-    ancestor_codes = {code for al in alerts for code in al.case.area_path.split("/") if code}
-    memberships = Membership.objects.filter(
-        Q(role=Role.DEPARTMENT_STAFF, department_id__in=department_ids)
-        | Q(role=Role.CENTER_STAFF, area_id__in=center_ids)
-        | Q(role=Role.OFFICIAL, area__code__in=ancestor_codes)
-    ).select_related("user", "area")
-    staff_of: dict[int, list] = defaultdict(list)
-    center_staff: dict[int, list] = defaultdict(list)
-    officials: list[tuple[str, object]] = []
-    for m in memberships:
-        if m.role == Role.DEPARTMENT_STAFF:
-            staff_of[m.department_id].append(m.user)
-        elif m.role == Role.CENTER_STAFF:
-            center_staff[m.area_id].append(m.user)
-        elif m.role == Role.OFFICIAL and m.area is not None:
-            officials.append((m.area.path, m.user))
+    """Yellow: the department. Red: the department, the center(s) and the officials of the area
+    (who: `grids.audiences`). Stored as message keys (`disputes.messages`), read in each reader's
+    language."""
+    overseers = audiences.Overseers(
+        department_ids={al.department_id for al in alerts},
+        center_ids={al.case.center_id for al in alerts} | {pair[0] for pair in escalations.values()},
+        area_paths={al.case.area_path for al in alerts},
+    )
     morning = calendar.next_working_time(now)
     messages = []
     red_for: dict[int, list[_Alert]] = defaultdict(list)
@@ -114,52 +102,46 @@ def _notify(alerts: list[_Alert], escalations: dict[int, tuple[int, int]], *, no
     per_department: dict[int, list[_Alert]] = defaultdict(list)
     for al in alerts:
         per_department[al.department_id].append(al)
-    digested = {d for d, items in per_department.items() if len({al.case_id for al in items}) > DIGEST_AFTER}
-    # Translated and resolved once per batch: a mass lapse is thousands of alerts.
-    clock_names = {Clock.SIGN: _("签收"), Clock.HANDLE: _("办理")}
-    escalated_note = _("超期已上报区级社会治理中心")
+    digested = {d for d, items in per_department.items() if audiences.needs_digest(len({al.case_id for al in items}))}
+    clock_names = {clock: label(clock.label) for clock in Clock}
     case_url = reverse("case_detail", args=[0]).replace("/0/", "/{}/")
     for al in alerts:
         case = al.case
         urgent = case.urgency in (Urgency.URGENT, Urgency.EMERGENCY)
         when = now if urgent else morning
         url = case_url.format(case.pk)
-        clock_name = clock_names[al.clock]
+        params = {"number": case.number, "clock": clock_names[al.clock], "department": al.department.name}
         if al.level == AlertLevel.YELLOW:
             if al.department_id not in digested:
+                deadline = timezone.localtime(al.deadline).strftime("%Y-%m-%d %H:%M")
                 messages.append(
                     Message(
-                        staff_of[al.department_id],
+                        overseers.yellow(al.department_id),
                         "deadline_yellow",
-                        _("黄灯预警:%(number)s %(clock)s时限将到") % {"number": case.number, "clock": clock_name},
-                        _("期限 %(deadline)s")
-                        % {"deadline": timezone.localtime(al.deadline).strftime("%Y-%m-%d %H:%M")},
-                        url,
-                        when,
-                        f"alert:{al.pk}",
+                        key=messages_.DEADLINE_YELLOW,
+                        params={**params, "deadline": deadline},
+                        url=url,
+                        deliver_after=when,
+                        dedupe_key=f"alert:{al.pk}",
                     )
                 )
             continue
         # The department gets every supervision notice; centers and officials are told per case
         # too, unless a sweep lapses many at once, when they get one digest instead of a flood.
-        overseers = []
-        for center_id in {case.center_id} | ({escalations[case.pk][0]} if case.pk in escalations else set()):
-            overseers += center_staff[center_id]
-        overseers += [u for path, u in officials if case.area_path.startswith(path)]
-        for user in overseers:
+        centers = {case.center_id} | ({escalations[case.pk][0]} if case.pk in escalations else set())
+        for user in overseers.red_overseers(area_path=case.area_path, center_ids=centers):
             red_for[user.pk].append(al)
             users[user.pk] = user
         if al.department_id not in digested:
             messages.append(
                 Message(
-                    staff_of[al.department_id],
+                    overseers.red_department(al.department_id),
                     "deadline_red",
-                    _("红灯督办:%(number)s %(department)s%(clock)s超期")
-                    % {"number": case.number, "department": al.department.name, "clock": clock_name},
-                    escalated_note if case.pk in escalations else "",
-                    url,
-                    when,
-                    f"alert:{al.pk}",
+                    key=messages_.DEADLINE_RED_ESCALATED if case.pk in escalations else messages_.DEADLINE_RED,
+                    params=params,
+                    url=url,
+                    deliver_after=when,
+                    dedupe_key=f"alert:{al.pk}",
                 )
             )
     for department_id in digested:
@@ -167,36 +149,33 @@ def _notify(alerts: list[_Alert], escalations: dict[int, tuple[int, int]], *, no
         red_cases = {al.case_id for al in items if al.level == AlertLevel.RED}
         red, yellow = len(red_cases), len({al.case_id for al in items} - red_cases)
         urgent = any(al.case.urgency != Urgency.NORMAL for al in items)
-        figures = {"department": items[0].department.name, "red": red, "yellow": yellow}
         messages.append(
             Message(
-                staff_of[department_id],
+                overseers.red_department(department_id) if red else overseers.yellow(department_id),
                 "deadline_red" if red else "deadline_yellow",
-                (
-                    _("红灯督办:%(department)s %(red)s 件超期")
-                    if red
-                    else _("黄灯预警:%(department)s %(yellow)s 件时限将到")
-                )
-                % figures,
-                _("超期 %(red)s 件,时限将到 %(yellow)s 件") % figures,
-                reverse("case_list") + ("?tab=overdue" if red else ""),
-                now if urgent else morning,
-                f"alert-digest:{items[0].sweep}:department:{department_id}:{items[0].pk}",
+                key=messages_.DEADLINE_DEPARTMENT_RED_DIGEST if red else messages_.DEADLINE_DEPARTMENT_YELLOW_DIGEST,
+                params={"department": items[0].department.name, "red": red, "yellow": yellow},
+                url=reverse("case_list") + ("?tab=overdue" if red else ""),
+                deliver_after=now if urgent else morning,
+                dedupe_key=f"alert-digest:{items[0].sweep}:department:{department_id}:{items[0].pk}",
             )
         )
     for user_id, items in red_for.items():
-        if len(items) <= DIGEST_AFTER:
+        if not audiences.needs_digest(len(items)):
             for al in items:
                 messages.append(
                     Message(
                         [users[user_id]],
                         "deadline_red",
-                        _("红灯督办:%(number)s %(department)s%(clock)s超期")
-                        % {"number": al.case.number, "department": al.department.name, "clock": clock_names[al.clock]},
-                        escalated_note if al.case_id in escalations else "",
-                        case_url.format(al.case_id),
-                        now if al.case.urgency != Urgency.NORMAL else morning,
-                        f"alert:{al.pk}",
+                        key=messages_.DEADLINE_RED_ESCALATED if al.case_id in escalations else messages_.DEADLINE_RED,
+                        params={
+                            "number": al.case.number,
+                            "department": al.department.name,
+                            "clock": clock_names[al.clock],
+                        },
+                        url=case_url.format(al.case_id),
+                        deliver_after=now if al.case.urgency != Urgency.NORMAL else morning,
+                        dedupe_key=f"alert:{al.pk}",
                     )
                 )
         else:
@@ -205,12 +184,14 @@ def _notify(alerts: list[_Alert], escalations: dict[int, tuple[int, int]], *, no
                 Message(
                     [users[user_id]],
                     "deadline_red",
-                    _("红灯督办:%(count)s 件事项超期") % {"count": len(items)},
-                    _("其中 %(escalated)s 件已上报区级社会治理中心")
-                    % {"escalated": sum(1 for al in items if al.case_id in escalations)},
-                    reverse("case_list") + "?tab=overdue",
-                    now if urgent else morning,
-                    f"alert-digest:{items[0].sweep}:{items[0].pk}",
+                    key=messages_.DEADLINE_RED_DIGEST,
+                    params={
+                        "count": len(items),
+                        "escalated": sum(1 for al in items if al.case_id in escalations),
+                    },
+                    url=reverse("case_list") + "?tab=overdue",
+                    deliver_after=now if urgent else morning,
+                    dedupe_key=f"alert-digest:{items[0].sweep}:{items[0].pk}",
                 )
             )
     notify_many(messages)

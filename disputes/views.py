@@ -10,7 +10,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from grids.models import Role
@@ -20,22 +19,9 @@ from grids.selectors import get_scope
 from . import events, selectors, services
 from .actions import form_for, perform_action
 from .forms import CaseFilterForm, CaseForm
+from .labels import TAB_LABELS
 from .models import Attachment
 from .workflow import TRANSITIONS, ActionConflict, ActionNotAllowed, available_actions
-
-TAB_LABELS = {
-    "new": gettext_lazy("待受理"),
-    "returned": gettext_lazy("被退单"),
-    "extensions": gettext_lazy("延期申请"),
-    "due_soon": gettext_lazy("即将到期"),
-    "overdue": gettext_lazy("已超期"),
-    "all": gettext_lazy("全部"),
-    "to_sign": gettext_lazy("待签收"),
-    "in_progress": gettext_lazy("办理中"),
-    "done": gettext_lazy("已办结"),
-    "mine": gettext_lazy("我上报的"),
-    "area": gettext_lazy("辖区事项"),
-}
 
 
 def _tabs_for(scope) -> list[str]:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
+from django.http import HttpResponse
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers, viewsets
+from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import renderers, serializers, viewsets
+from rest_framework.decorators import action
 
 from . import reports
 from .models import Report
@@ -26,9 +32,10 @@ class ReportSerializer(serializers.ModelSerializer):
         model = Report
         fields = ["id", "kind", "area", "period", "period_start", "period_end", "created_at", "xlsx"]
 
-    @extend_schema_field(serializers.URLField())
+    @extend_schema_field(serializers.URLField(help_text="The workbook, for the same token as this answer."))
     def get_xlsx(self, obj: Report) -> str:
-        url = reverse("report_xlsx", args=[obj.pk])
+        # The API's own action: a token client gets the workbook, not the login page (issue 18/13).
+        url = reverse("report-xlsx", args=[obj.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request else url
 
@@ -38,6 +45,23 @@ class ReportDetailSerializer(ReportSerializer):
 
     class Meta(ReportSerializer.Meta):
         fields = [*ReportSerializer.Meta.fields, "data"]
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class XlsxRenderer(renderers.BaseRenderer):
+    """Lets a client ask for the workbook by `Accept`; errors are still JSON."""
+
+    media_type = XLSX_CONTENT_TYPE
+    format = "xlsx"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        return json.dumps(data, ensure_ascii=False).encode()
 
 
 class ReportViewSet(viewsets.ReadOnlyModelViewSet):
@@ -54,3 +78,20 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self):
         return ReportDetailSerializer if self.action == "retrieve" else ReportSerializer
+
+    @extend_schema(
+        responses={
+            (200, XLSX_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="The report as XLSX."),
+            404: OpenApiResponse(description="Not a report the caller reads."),
+        }
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, XlsxRenderer])
+    def xlsx(self, request, pk=None):
+        """The report as an XLSX workbook (headers in the request's language), with the API's auth."""
+        report = self.get_object()
+        filename = f"report-{report.area.code}-{report.kind}-{report.period_label}.xlsx"
+        return HttpResponse(
+            reports.report_xlsx(report),
+            content_type=XLSX_CONTENT_TYPE,
+            headers={"Content-Disposition": content_disposition_header(as_attachment=True, filename=filename)},
+        )

@@ -13,13 +13,14 @@ from disputes import stats
 from disputes.models import Category
 from disputes.stats import GOOD_SATISFACTION
 from grids.models import Area, Department, User
+from grids.periods import ratio
 from grids.selectors import areas_visible_to
 
 MAX_DAYS = 366
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
-    return round(numerator / denominator, 4) if denominator else None
+    return ratio(numerator, denominator, digits=4)
 
 
 def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict:

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from grids import outbox
 from grids.models import Area, Level
+from grids.periods import percent_text
 
 from . import reports
 from .models import Report, ReportKind
@@ -31,8 +32,7 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 GENERATE_TASK = "governance.tasks.generate_report"
 
 
-def _pct(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f}%"
+_pct = percent_text
 
 
 def _rate_rows(rates: dict) -> list[dict]:

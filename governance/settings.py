@@ -232,6 +232,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 3600},
     },
 }
+# The outbox relay: re-publishes what the broker refused or lost (issue 18, defect 10).
+CELERY_BEAT_SCHEDULE["relay-outbox"] = {
+    "task": "grids.tasks.relay",
+    "schedule": 60,
+    "options": {"expires": 55},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from disputes import selectors as case_selectors
+from disputes.labels import TAB_LABELS
 from disputes.models import OPEN_STATUSES, Status
 from grids.models import Role
 from grids.selectors import get_scope
@@ -65,7 +66,5 @@ def home(request: HttpRequest) -> HttpResponse:
                 area=grid, start=today - timedelta(days=29), end=today, user=user
             )["kpis"]
     context["can_report"] = scope.is_admin or scope.has_role(Role.GRID_WORKER, Role.GRID_CHIEF, Role.CENTER_STAFF)
-    from disputes.views import TAB_LABELS
-
     context["tab_labels"] = TAB_LABELS
     return render(request, "home.html", context)

@@ -10,7 +10,6 @@ import math
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -30,7 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import geo, notifications
+from . import geo, notifications, services
 from .models import Area, Department, DepartmentKind, Level, Membership, Notification, Resident, Role, User
 from .selectors import (
     areas_visible_to,
@@ -38,7 +37,7 @@ from .selectors import (
     departments_visible_to,
     residents_visible_to,
 )
-from .validators import mask_id_number, mask_phone
+from .validators import mask
 
 # --------------------------------------------------------------------------------------------------
 # Filters (also used by the HTML pages)
@@ -225,8 +224,8 @@ class ResidentSerializer(serializers.ModelSerializer):
     def to_representation(self, instance: Resident) -> dict:
         data = super().to_representation(instance)
         if not self._allowed(instance):
-            data["id_number"] = mask_id_number(instance.id_number)
-            data["phone"] = mask_phone(instance.phone)
+            data["id_number"] = mask(instance.id_number, "id_number")
+            data["phone"] = mask(instance.phone, "phone")
             data["birth_date"] = None
         return data
 
@@ -400,11 +399,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: str | None = None) -> Response:
         """Mark one notification read (idempotent)."""
-        notification = self.get_object()
-        if notification.read_at is None:
-            notification.read_at = timezone.now()
-            # Conditional update: a concurrent read keeps the first timestamp.
-            Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
+        notification = services.notification_mark_read(notification=self.get_object(), by=request.user)
         return Response(self.get_serializer(notification).data)
 
     @extend_schema(
@@ -415,5 +410,4 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @action(detail=False, methods=["post"], filter_backends=[])
     def read_all(self, request: Request) -> Response:
         """Mark all of the caller's unread notifications read."""
-        marked = self.get_queryset().filter(read_at__isnull=True).update(read_at=timezone.now())
-        return Response({"marked": marked})
+        return Response({"marked": services.notifications_mark_all_read(by=request.user)})

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 
@@ -36,8 +37,12 @@ def define(key: str, title: Promise | str, body: Promise | str = "") -> str:
     return key
 
 
-def label(msgid: str) -> dict[str, str]:
-    """A parameter translated at render time: pass the (already marked) Chinese msgid."""
+def label(msgid: str | Promise) -> dict[str, str]:
+    """A parameter translated at render time: pass the (already marked) Chinese msgid, or a lazy
+    translation such as a choice's `.label` (stored as its msgid, whatever language is active)."""
+    if isinstance(msgid, Promise):
+        with translation.override(None):
+            return {"msgid": str(msgid)}
     return {"msgid": str(msgid)}
 
 

@@ -319,6 +319,9 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # When its task was last handed to the outbox: a pending delivery queued long ago lost its
+    # task (a broker that lost its data) and is queued again (`notifications.requeue_stale`).
+    queued_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -342,6 +345,8 @@ class OutboxMessage(models.Model):
     args = models.JSONField(default=list)
     created_at = models.DateTimeField(default=timezone.now)
     available_at = models.DateTimeField(default=timezone.now)
+    # Claimed by a publisher before it hands the task to the broker; marked published after.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)

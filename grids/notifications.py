@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -24,6 +24,10 @@ from .sms import get_backend
 log = logging.getLogger(__name__)
 DELIVER_TASK = "grids.tasks.deliver"
 MAX_ATTEMPTS = 5
+# A delivery claimed ("sending") longer than this belongs to a worker that died: it is taken again.
+SENDING_TIMEOUT = timedelta(minutes=10)
+# A delivery whose task was queued longer ago than this and still waits lost its task.
+REQUEUE_AFTER = timedelta(minutes=5)
 
 
 @dataclass
@@ -83,9 +87,9 @@ def notify_many(messages: list[Message]) -> list[Notification]:
     for n in created:
         user = users[n.recipient_id]
         if user.email:
-            deliveries.append(Delivery(notification=n, channel=Channel.EMAIL))
+            deliveries.append(Delivery(notification=n, channel=Channel.EMAIL, queued_at=n.deliver_after))
         if user.phone:
-            deliveries.append(Delivery(notification=n, channel=Channel.SMS))
+            deliveries.append(Delivery(notification=n, channel=Channel.SMS, queued_at=n.deliver_after))
     if deliveries:
         Delivery.objects.bulk_create(deliveries)
         by_time: dict[datetime, list[int]] = {}
@@ -100,14 +104,32 @@ def notify(
     *,
     recipients: Iterable[User],
     kind: str,
-    title: str,
+    key: str = "",
+    params: dict | None = None,
+    title: str = "",
     body: str = "",
     url: str = "",
     deliver_after: datetime | None = None,
     dedupe_key: str = "",
 ) -> list[Notification]:
-    """Record one notification per recipient and queue its email/SMS deliveries."""
-    return notify_many([Message(list(recipients), kind, title, body, url, deliver_after, dedupe_key)])
+    """Record one notification per recipient and queue its email/SMS deliveries. Pass a message
+    `key` and `params` (see `grids.messages`); `title`/`body` are free text only for words a person
+    wrote, never a sentence the code composed."""
+    return notify_many(
+        [
+            Message(
+                list(recipients),
+                kind,
+                title=title,
+                body=body,
+                url=url,
+                deliver_after=deliver_after,
+                dedupe_key=dedupe_key,
+                key=key,
+                params=params or {},
+            )
+        ]
+    )
 
 
 def inbox(user: User):
@@ -119,13 +141,44 @@ def unread_count(user: User) -> int:
     return inbox(user).filter(read_at__isnull=True).count()
 
 
+def _sendable(now: datetime) -> Q:
+    """Waiting to be sent: pending, failed with attempts left, or claimed by a worker that died."""
+    return (
+        Q(status=DeliveryStatus.PENDING)
+        | Q(status=DeliveryStatus.FAILED, attempts__lt=MAX_ATTEMPTS)
+        | Q(status=DeliveryStatus.SENDING, claimed_at__lt=now - SENDING_TIMEOUT, attempts__lt=MAX_ATTEMPTS)
+    )
+
+
+def requeue_stale(now: datetime | None = None, limit: int = 1000) -> int:
+    """Queue again the deliveries whose task was lost: still waiting `REQUEUE_AFTER` after their
+    task was queued (a broker restarted empty, a worker killed mid-send). Each is queued once per
+    `REQUEUE_AFTER`, and `deliver` claims it conditionally, so it is sent once."""
+    now = now or timezone.now()
+    stale = list(
+        Delivery.objects.filter(_sendable(now), queued_at__lt=now - REQUEUE_AFTER)
+        .order_by("queued_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not stale:
+        return 0
+    with transaction.atomic():
+        # Conditional: of two relays at once, only one queues each delivery.
+        taken = Delivery.objects.filter(pk__in=stale, queued_at__lt=now - REQUEUE_AFTER).update(queued_at=now)
+        if taken:
+            ids = list(Delivery.objects.filter(pk__in=stale, queued_at=now).values_list("pk", flat=True))
+            outbox.enqueue_many(DELIVER_TASK, [[i] for i in ids], available_at=now)
+    return taken
+
+
 def deliver(delivery_id: int) -> str:
     """Send one delivery. Claimed with a conditional UPDATE, so two workers never both send it;
-    a failure puts it back for a retry, up to MAX_ATTEMPTS."""
-    claimed = Delivery.objects.filter(
-        Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.FAILED, attempts__lt=MAX_ATTEMPTS),
-        pk=delivery_id,
-    ).update(status=DeliveryStatus.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1)
+    a failure puts it back for a retry, up to MAX_ATTEMPTS; a claim older than SENDING_TIMEOUT (the
+    worker died mid-send) is taken again."""
+    now = timezone.now()
+    claimed = Delivery.objects.filter(_sendable(now), pk=delivery_id).update(
+        status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
     if not claimed:
         return "skipped"
     delivery = Delivery.objects.select_related("notification__recipient").get(pk=delivery_id)

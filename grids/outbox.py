@@ -1,19 +1,29 @@
 """The transactional outbox: tasks are recorded with the change that causes them and published
-after commit. A broker outage leaves rows behind; `drain()` publishes them when it is back."""
+after commit. A broker outage leaves rows behind; `drain()` publishes them when it is back.
+
+Claim, publish, then mark: a row is first claimed (`claimed_at`, a conditional UPDATE, so two
+publishers never both take it), handed to the broker, and only then marked `published_at`. A
+publisher that dies between the claim and the mark leaves a claim behind; once older than
+`CLAIM_TIMEOUT` it is claimed again, so a task may be published twice but is never lost (tasks are
+idempotent: they claim their own work).
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from celery import current_app
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
 BATCH = 500
+CLAIM_TIMEOUT = timedelta(minutes=5)
+RETRY_AFTER = timedelta(seconds=30)
 
 
 def enqueue(task: str, *args, available_at=None) -> int:
@@ -33,47 +43,53 @@ def enqueue_many(task: str, args_list: list[list], available_at=None) -> list[in
     return ids
 
 
-def publish_many(ids: list[int]) -> int:
-    """Publish rows claimed with one UPDATE; rows the broker refused are put back with one UPDATE."""
-    now = timezone.now()
-    claimed = list(OutboxMessage.objects.filter(pk__in=ids, published_at__isnull=True).values_list("pk", flat=True))
-    OutboxMessage.objects.filter(pk__in=claimed, published_at__isnull=True).update(
-        published_at=now, attempts=F("attempts") + 1
-    )
-    messages = OutboxMessage.objects.filter(pk__in=claimed, published_at=now)
+def _claimable(now: datetime) -> Q:
+    """Unpublished, and not claimed by a publisher that may still be at work."""
+    return Q(published_at__isnull=True) & (Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
+
+
+def publish_many(ids: list[int], now: datetime | None = None) -> int:
+    """Claim the rows with one UPDATE, hand them to the broker, then mark the ones it took as
+    published with one UPDATE; the ones it refused are released for a later drain."""
+    now = now or timezone.now()
+    OutboxMessage.objects.filter(_claimable(now), pk__in=ids).update(claimed_at=now, attempts=F("attempts") + 1)
+    # Our claim: the rows whose claim carries exactly this moment.
+    messages = list(OutboxMessage.objects.filter(pk__in=ids, published_at__isnull=True, claimed_at=now))
+    sent: list[int] = []
     failed: list[int] = []
     error = ""
-    sent = 0
     for message in messages:
         if failed:
             failed.append(message.pk)
             continue
         try:
             _send(message)
-            sent += 1
+            sent.append(message.pk)
         except Exception as exc:  # noqa: BLE001 - the broker is down: keep the rest for the next drain
             error = str(exc)[:300]
             failed.append(message.pk)
+    if sent:
+        OutboxMessage.objects.filter(pk__in=sent, claimed_at=now).update(published_at=timezone.now())
     if failed:
         log.warning("broker unavailable, %d task(s) kept in the outbox: %s", len(failed), error)
-        OutboxMessage.objects.filter(pk__in=failed).update(
-            published_at=None, last_error=error, available_at=now + timedelta(seconds=30)
+        OutboxMessage.objects.filter(pk__in=failed, claimed_at=now).update(
+            claimed_at=None, last_error=error, available_at=now + RETRY_AFTER
         )
-    return sent
+    return len(sent)
 
 
 def _send(message: OutboxMessage) -> None:
-    from governance.celery import app
-
-    app.send_task(message.task, args=message.args, retry=False)
+    # The project's Celery app, without importing the project (grids imports no app above it).
+    current_app.send_task(message.task, args=message.args, retry=False)
 
 
 def drain(now=None, limit: int = BATCH) -> int:
-    """Publish what is due in the outbox (the sweep calls this). Returns how many were published."""
+    """Publish what is due in the outbox, including claims abandoned for longer than
+    `CLAIM_TIMEOUT` (the sweep and the relay call this). Returns how many were published."""
     now = now or timezone.now()
     ids = list(
-        OutboxMessage.objects.filter(published_at__isnull=True, available_at__lte=now)
+        OutboxMessage.objects.filter(_claimable(now), available_at__lte=now)
         .order_by("available_at", "id")
         .values_list("id", flat=True)[:limit]
     )
-    return publish_many(ids) if ids else 0
+    return publish_many(ids, now) if ids else 0

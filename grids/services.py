@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from .models import PARENT_LEVEL, Area, Department, DepartmentKind, Membership, Role, User
+from .models import PARENT_LEVEL, Area, Department, DepartmentKind, Membership, Notification, Role, User
 
 
 def area_path_for(*, code: str, parent: Area | None) -> str:
@@ -86,3 +86,26 @@ def membership_revoke(*, membership: Membership) -> None:
     membership.delete()
     if department is not None and not Membership.objects.filter(user=user, department=department).exists():
         user.groups.remove(department_group(department))
+
+
+@transaction.atomic
+def notification_mark_read(*, notification: Notification, by: User) -> Notification:
+    """The reader has seen one of their notifications. Idempotent; a concurrent read keeps the first
+    moment (a conditional UPDATE). The caller finds the notification through the reader's inbox."""
+    if notification.recipient_id != by.pk:
+        raise PermissionError("a notification is marked read only by its recipient")
+    if notification.read_at is None:
+        now = timezone.now()
+        if Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now):
+            notification.read_at = now
+        else:
+            notification.refresh_from_db(fields=["read_at"])
+    return notification
+
+
+@transaction.atomic
+def notifications_mark_all_read(*, by: User) -> int:
+    """The reader has seen all their due notifications; returns how many were unread."""
+    from .notifications import inbox
+
+    return inbox(by).filter(read_at__isnull=True).update(read_at=timezone.now())

@@ -18,13 +18,20 @@ def normalize_id_number(value: str) -> str:
         raise ValidationError(_("身份证号无效(校验位或格式错误)"), code="invalid_id_number") from exc
 
 
-def mask_id_number(value: str) -> str:
-    """1101**********123X: region prefix and last four kept."""
+# What stays visible of a masked identifier: (leading, trailing) characters.
+MASK_KEEP = {"id_number": (4, 4), "phone": (3, 4)}
+
+
+def mask(value: str, kind: str) -> str:
+    """The one masking rule for personal identifiers: the ID number keeps its region prefix and
+    last four (1101**********123X), a phone its carrier prefix and last four (139****5678). A value
+    too short to hide anything behind its visible ends is masked whole."""
     if not value:
         return ""
-    if len(value) < 8:
+    head, tail = MASK_KEEP[kind]
+    if len(value) <= head + tail:
         return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    return value[:head] + "*" * (len(value) - head - tail) + value[-tail:]
 
 
 def normalize_phone(value: str) -> str:
@@ -41,9 +48,3 @@ def normalize_phone(value: str) -> str:
     if parsed.country_code == 86:
         return str(parsed.national_number)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def mask_phone(value: str) -> str:
-    if len(value) < 7:
-        return value
-    return value[:3] + "****" + value[-4:]

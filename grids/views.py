@@ -16,11 +16,11 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from . import services
 from .api import ResidentFilter
 from .models import LEVEL_ORDER, Area, Level, Membership, Notification, Resident, Role
 from .notifications import inbox as notification_inbox
@@ -32,7 +32,7 @@ from .selectors import (
     residents_visible_to,
     team_of,
 )
-from .validators import mask_id_number, mask_phone
+from .validators import mask
 
 RESIDENTS_PER_PAGE = 50
 NOTIFICATIONS_PER_PAGE = 50
@@ -204,11 +204,11 @@ class ResidentRow:
 
     @property
     def id_number(self) -> str:
-        return self.resident.id_number if self.sensitive else mask_id_number(self.resident.id_number)
+        return self.resident.id_number if self.sensitive else mask(self.resident.id_number, "id_number")
 
     @property
     def phone(self) -> str:
-        return self.resident.phone if self.sensitive else mask_phone(self.resident.phone)
+        return self.resident.phone if self.sensitive else mask(self.resident.phone, "phone")
 
     @property
     def birth_date(self):
@@ -287,7 +287,7 @@ def _inbox(user) -> QuerySet[Notification]:
 def notifications(request: HttpRequest) -> HttpResponse:
     inbox = _inbox(request.user)
     if request.method == "POST":
-        marked = inbox.filter(read_at__isnull=True).update(read_at=timezone.now())
+        marked = services.notifications_mark_all_read(by=request.user)
         if marked:
             messages.success(request, _("已将 %(count)d 条通知标记为已读。") % {"count": marked})
         return redirect("notifications")
@@ -300,9 +300,9 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one notification read and follow its link (only to this site)."""
-    notification = get_object_or_404(_inbox(request.user), pk=pk)
-    if notification.read_at is None:
-        _inbox(request.user).filter(pk=pk, read_at__isnull=True).update(read_at=timezone.now())
+    notification = services.notification_mark_read(
+        notification=get_object_or_404(_inbox(request.user), pk=pk), by=request.user
+    )
     target = notification.url
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

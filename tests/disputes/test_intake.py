@@ -3,12 +3,12 @@
 import io
 
 import pytest
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from PIL import Image
 
 from disputes.models import Attachment, Case
+from tests.clock import clock
 
 pytestmark = pytest.mark.django_db
 
@@ -34,11 +34,11 @@ def test_pin_routes_to_the_micro_grid_and_its_town_center(world, categories, api
 
 
 def test_case_numbers_are_date_and_sequence_never_reused(world, categories, api):
-    with time_machine.travel("2026-11-21 10:00 +0800", tick=False):
+    with clock("2026-11-21 10:00"):
         numbers = [post_case(api, world.grid_a, world.t.micro_grids[0]).json()["number"] for _ in range(3)]
     assert numbers == ["20261121-0001", "20261121-0002", "20261121-0003"]
     Case.objects.filter(number="20261121-0003").update(description="x")
-    with time_machine.travel("2026-11-21 11:00 +0800", tick=False):
+    with clock("2026-11-21 11:00"):
         assert post_case(api, world.grid_a, world.t.micro_grids[0]).json()["number"] == "20261121-0004"
 
 
@@ -113,13 +113,13 @@ def test_upload_size_and_count_caps(world, categories, api):
 
 def test_duplicate_hint_finds_same_category_nearby_and_recent(world, categories, api, report):
     micro = world.t.micro_grids[0]
-    with time_machine.travel("2026-11-01 10:00 +0800", tick=False):
+    with clock("2026-11-01 10:00"):
         old = report(micro=micro)
-    with time_machine.travel("2026-11-20 10:00 +0800", tick=False):
+    with clock("2026-11-20 10:00"):
         near = report(micro=micro)
         report(micro=micro, category=categories.security)
         report(micro=world.t.micro_grids[1])  # another micro-grid, kilometres away
-    with time_machine.travel("2026-11-21 10:00 +0800", tick=False):
+    with clock("2026-11-21 10:00"):
         r = api(world.grid_a).get(
             "/api/v1/cases/duplicates/",
             {"category": "road_damage", "lat": micro.centroid_lat + 0.0003, "lng": micro.centroid_lng},

@@ -1,10 +1,6 @@
 """The deadline sweep, by moving the clock: yellow, red and escalation across a holiday; exactly once."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
-import time_machine
 from django.core.management import call_command
 
 from disputes import services
@@ -12,19 +8,15 @@ from disputes.models import Case, CaseEvent, DeadlineAlert
 from disputes.sweep import sweep_deadlines
 from grids.models import Notification
 from grids.services import membership_grant
+from tests.clock import at, clock
 
 pytestmark = pytest.mark.django_db
-SH = ZoneInfo("Asia/Shanghai")
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=SH)
 
 
 @pytest.fixture
 def dispatched(world, report):
     """Dispatched on Wed 2026-09-30 16:00, the eve of the National Day week (Oct 1–7 holidays)."""
-    with time_machine.travel(at("2026-09-30 16:00"), tick=False):
+    with clock("2026-09-30 16:00"):
         case = services.case_accept(case=report(), by=world.center_town)
         case = services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1)
     return case
@@ -81,7 +73,7 @@ def test_a_sweep_rerun_after_a_crash_changes_nothing(world, dispatched):
 
 
 def test_signing_in_stops_the_sign_clock(world, dispatched):
-    with time_machine.travel(at("2026-10-08 09:00"), tick=False):
+    with clock("2026-10-08 09:00"):
         services.case_sign(case=dispatched, by=world.dept_police)
     result = sweep_deadlines(now=at("2026-10-08 16:30"))
     assert result.changes == 0
@@ -91,7 +83,7 @@ def test_signing_in_stops_the_sign_clock(world, dispatched):
 
 
 def test_an_approved_extension_moves_the_handling_clock(world, dispatched):
-    with time_machine.travel(at("2026-10-08 09:00"), tick=False):
+    with clock("2026-10-08 09:00"):
         services.case_sign(case=dispatched, by=world.dept_police)
         services.case_request_extension(case=dispatched, by=world.dept_police, days=2, reason="等待鉴定")
         services.case_approve_extension(case=dispatched, by=world.center_town)
@@ -101,7 +93,7 @@ def test_an_approved_extension_moves_the_handling_clock(world, dispatched):
 
 
 def test_notifications_outside_working_hours_wait_for_the_morning(world, report):
-    with time_machine.travel(at("2026-11-16 09:00"), tick=False):  # Monday
+    with clock("2026-11-16 09:00"):  # Monday
         normal = services.case_accept(case=report(), by=world.center_town)
         services.case_dispatch(case=normal, by=world.center_town, lead_department=world.police1)
         urgent = services.case_accept(case=report(urgency="urgent"), by=world.center_town)
@@ -115,7 +107,7 @@ def test_notifications_outside_working_hours_wait_for_the_morning(world, report)
 
 def test_sweep_queries_are_constant_per_batch(world, report, django_assert_max_num_queries):
     def make(n):
-        with time_machine.travel(at("2026-11-16 09:00"), tick=False):
+        with clock("2026-11-16 09:00"):
             for _ in range(n):
                 case = services.case_accept(case=report(), by=world.center_town)
                 services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1)
@@ -143,7 +135,7 @@ def test_many_lapses_at_once_give_one_digest_per_person(world, report):
     from disputes.sweep import DIGEST_AFTER
 
     count = DIGEST_AFTER + 2
-    with time_machine.travel(at("2026-09-30 16:00"), tick=False):
+    with clock("2026-09-30 16:00"):
         cases = [services.case_accept(case=report(), by=world.center_town) for _ in range(count)]
         for case in cases:
             services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1)
@@ -153,16 +145,16 @@ def test_many_lapses_at_once_give_one_digest_per_person(world, report):
     assert CaseEvent.objects.filter(action="escalate").count() == count
 
     (notice,) = Notification.objects.filter(recipient=world.dept_police, kind="deadline_red")
-    assert f"{count} 件超期" in notice.title and world.police1.name in notice.title
+    assert f"{count} 件超期" in notice.display_title and world.police1.name in notice.display_title
     assert notice.url.endswith("?tab=overdue")
     (digest,) = Notification.objects.filter(recipient=world.center_town, kind="deadline_red")
-    assert f"{count} 件事项超期" in digest.title
+    assert f"{count} 件事项超期" in digest.display_title
 
 
 def test_a_few_lapses_are_told_case_by_case(world, report):
     from disputes.sweep import DIGEST_AFTER
 
-    with time_machine.travel(at("2026-09-30 16:00"), tick=False):
+    with clock("2026-09-30 16:00"):
         cases = [services.case_accept(case=report(), by=world.center_town) for _ in range(DIGEST_AFTER)]
         for case in cases:
             services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1)

@@ -2,19 +2,16 @@
 scoping, drill-down, query counts and the XLSX export."""
 
 import io
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from openpyxl import load_workbook
 
 from disputes import services
 from disputes.sweep import sweep_deadlines
+from tests.clock import at, clock
 
 pytestmark = pytest.mark.django_db
-SH = ZoneInfo("Asia/Shanghai")
-NOW = datetime(2026, 11, 20, 10, 0, tzinfo=SH)  # a Friday
+NOW = "2026-11-20 10:00"  # a Friday
 
 
 @pytest.fixture
@@ -26,26 +23,26 @@ def fixture_cases(world, report):
     - Thu 11-19 09:00: C reported and left (reported).
     - Thu 11-19 09:00: D in town 2 (grid_b), reported.
     """
-    with time_machine.travel(datetime(2026, 11, 16, 9, tzinfo=SH), tick=False):
+    with clock("2026-11-16 09:00"):
         a = services.case_accept(case=report(), by=world.center_town)
         a = services.case_dispatch(case=a, by=world.center_town, lead_department=world.police1)
         b = services.case_accept(case=report(), by=world.center_town)
         b = services.case_dispatch(case=b, by=world.center_town, lead_department=world.urban1)
-    with time_machine.travel(datetime(2026, 11, 16, 9, 30, tzinfo=SH), tick=False):
+    with clock("2026-11-16 09:30"):
         services.case_sign(case=a, by=world.dept_police)
-    with time_machine.travel(datetime(2026, 11, 17, 10, tzinfo=SH), tick=False):
+    with clock("2026-11-17 10:00"):
         services.case_handle(case=a, by=world.dept_police, result="ok")
         services.case_verify(case=a, by=world.center_town)
         services.case_feedback(case=a, by=world.center_town, satisfaction="satisfied")
         services.case_close(case=a, by=world.center_town)
-    sweep_deadlines(now=datetime(2026, 11, 17, 9, tzinfo=SH))
-    with time_machine.travel(datetime(2026, 11, 19, 9, tzinfo=SH), tick=False):
+    sweep_deadlines(now=at("2026-11-17 09:00"))
+    with clock("2026-11-19 09:00"):
         c = report()
         d = report(by=world.grid_b, micro=world.t.micro_grids[4])
     return {"a": a, "b": b, "c": c, "d": d}
 
 
-@time_machine.travel(NOW, tick=False)
+@clock(NOW)
 def test_district_figures_by_hand(world, fixture_cases, api):
     r = api(world.official).get(
         "/api/v1/dashboard/", {"area": world.t.district.pk, "from": "2026-11-16", "to": "2026-11-20"}
@@ -71,7 +68,7 @@ def test_district_figures_by_hand(world, fixture_cases, api):
     assert [c["name"] for c in d["breadcrumb"]] == [world.t.district.name]
 
 
-@time_machine.travel(NOW, tick=False)
+@clock(NOW)
 def test_numbers_match_the_case_list(world, fixture_cases, api):
     client = api(world.official)
     for area in (world.t.district, world.town1, world.t.grids[0]):
@@ -88,7 +85,7 @@ def test_numbers_match_the_case_list(world, fixture_cases, api):
         assert d["kpis"]["closed"] == listed(status="closed", closed_from="2026-11-16", closed_to="2026-11-20")
 
 
-@time_machine.travel(NOW, tick=False)
+@clock(NOW)
 def test_scoping(world, fixture_cases, api, browser_client):
     assert api(world.grid_a).get("/api/v1/dashboard/", {"area": world.t.district.pk}).status_code == 404
     assert api(world.grid_a).get("/api/v1/dashboard/", {"area": world.t.grids[0].pk}).status_code == 200
@@ -111,7 +108,7 @@ def test_bad_parameters_are_400(world, api):
     assert client.get("/api/v1/dashboard/", {"area": "x"}).status_code == 400
 
 
-@time_machine.travel(NOW, tick=False)
+@clock(NOW)
 def test_drill_down_links_and_breadcrumb(world, fixture_cases, browser_client):
     client = browser_client(world.official)
     page = client.get("/dashboard/").content.decode()
@@ -123,7 +120,7 @@ def test_drill_down_links_and_breadcrumb(world, fixture_cases, browser_client):
     assert world.t.micro_grids[0].name in page
 
 
-@time_machine.travel(NOW, tick=False)
+@clock(NOW)
 def test_query_count_does_not_grow_with_data(world, report, api, django_assert_max_num_queries):
     client = api(world.official)
     report()
@@ -141,7 +138,7 @@ def test_query_count_does_not_grow_with_data(world, report, api, django_assert_m
         client.get("/api/v1/dashboard/", {"area": world.t.district.pk})
 
 
-@time_machine.travel(NOW, tick=False)
+@clock(NOW)
 def test_xlsx_export(world, fixture_cases, browser_client):
     r = browser_client(world.official).get(
         f"/dashboard/export.xlsx?area={world.t.district.pk}&from=2026-11-16&to=2026-11-20"
@@ -154,7 +151,7 @@ def test_xlsx_export(world, fixture_cases, browser_client):
     assert children[1][0] == world.town1.name and children[1][1] == 3
 
 
-@time_machine.travel(NOW, tick=False)
+@clock(NOW)
 def test_grid_worker_home_has_the_grids_small_dashboard(world, fixture_cases, browser_client):
     page = browser_client(world.grid_a).get("/").content.decode()
     assert 'data-testid="grid-dashboard"' in page

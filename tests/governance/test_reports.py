@@ -33,6 +33,7 @@ from django.test import override_settings
 from disputes import services as s
 from disputes.models import Assignment, Case, DeadlineAlert
 from governance import reports, tasks
+from governance.api import XLSX_CONTENT_TYPE
 from governance.models import Report
 from grids.models import Notification, OutboxMessage
 from tests.clock import at, clock
@@ -346,7 +347,7 @@ def test_weekly_reports_for_every_town_and_the_district_announced_once(world, w4
     assert inbox(world.center_town) == [by_area[world.town1.pk]]
     assert inbox(world.center_district) == [by_area[world.t.district.pk]]
     assert inbox(world.grid_a) == inbox(world.dept_police) == inbox(world.mediator) == []
-    title = Notification.objects.get(recipient=world.center_town, kind="report").title
+    title = Notification.objects.get(recipient=world.center_town, kind="report").display_title
     assert "测试街道1" in title and "2026-W47" in title
 
     # Re-running replaces the figures in place and announces nothing new.
@@ -550,7 +551,7 @@ def test_api_lists_and_shows_reports_in_scope(world, made, api, django_assert_ma
         "period_start": "2026-11-16",
         "period_end": "2026-11-23",
         "created_at": row["created_at"],
-        "xlsx": f"http://testserver/reports/{town1.pk}/xlsx/",
+        "xlsx": f"http://testserver/api/v1/reports/{town1.pk}/xlsx/",
     }
     detail = api(world.official).get(f"/api/v1/reports/{town1.pk}/").json()
     assert detail["data"]["figures"]["counts"]["new"] == 4
@@ -563,6 +564,27 @@ def test_api_lists_and_shows_reports_in_scope(world, made, api, django_assert_ma
     assert api(world.dept_police).get("/api/v1/reports/").json()["count"] == 0
     assert api().get("/api/v1/reports/").status_code in (401, 403)
     assert api().get(f"/api/v1/reports/{town1.pk}/").status_code in (401, 403)
+
+
+def test_api_xlsx_link_answers_a_token_client_with_the_workbook(world, made, client):
+    """Issue 18, defect 13: the `xlsx` link of the API worked only with a browser session."""
+    from rest_framework.authtoken.models import Token
+
+    town1 = made["town1"]
+    token = Token.objects.get_or_create(user=world.center_town)[0].key
+    auth = {"HTTP_AUTHORIZATION": f"Token {token}"}
+    link = client.get("/api/v1/reports/", **auth).json()["results"][0]["xlsx"]
+    response = client.get(link.removeprefix("http://testserver"), **auth)
+    assert response.status_code == 200
+    assert response["Content-Type"] == XLSX_CONTENT_TYPE
+    assert response["Content-Disposition"] == 'attachment; filename="report-150207001-weekly-2026-W47.xlsx"'
+    assert openpyxl.load_workbook(io.BytesIO(response.content))["概况"]["B2"].value == "测试街道1"
+    accepted = client.get(link.removeprefix("http://testserver"), HTTP_ACCEPT=XLSX_CONTENT_TYPE, **auth)
+    assert accepted.status_code == 200 and accepted.content[:2] == b"PK"
+    for persona in (world.grid_b, world.dept_police, world.outsider, world.center_town2):
+        other = Token.objects.get_or_create(user=persona)[0].key
+        assert client.get(f"/api/v1/reports/{town1.pk}/xlsx/", HTTP_AUTHORIZATION=f"Token {other}").status_code == 404
+    assert client.get(f"/api/v1/reports/{town1.pk}/xlsx/").status_code in (401, 403)
 
 
 # ---------------------------------------------------------------------------------------------

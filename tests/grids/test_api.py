@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import factory
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -10,8 +11,9 @@ from rest_framework.test import APIClient
 
 from grids.models import Level, Notification, Role
 from grids.services import area_create
-from grids.validators import mask_id_number, mask_phone
+from grids.validators import mask
 from tests.conftest import PASSWORD
+from tests.factories import NotificationFactory
 from tests.grids.conftest import make_resident
 
 pytestmark = pytest.mark.django_db
@@ -314,9 +316,9 @@ def test_resident_masked_for_official_with_flags_hidden(world, residents, api):
     a = residents["a"]
     for persona in (world.official, world.mediator, world.legal):
         body = api(persona).get(f"{API}/residents/{a.pk}/").json()
-        assert body["id_number"] == mask_id_number(a.id_number)
+        assert body["id_number"] == mask(a.id_number, "id_number")
         assert "*" in body["id_number"] and body["id_number"] != a.id_number
-        assert body["phone"] == mask_phone(a.phone) == "139****5678"
+        assert body["phone"] == mask(a.phone, "phone") == "139****5678"
         assert body["birth_date"] is None
         assert body["special_population"] is None
         assert body["special_population_display"] is None
@@ -392,12 +394,11 @@ def test_resident_list_query_count_is_constant(world, residents, api):
 
 @pytest.fixture
 def inbox(world):
-    mine = [
-        Notification.objects.create(recipient=world.grid_a, kind="case", title=f"通知{i}", url="/cases/1/")
-        for i in range(3)
-    ]
+    mine = NotificationFactory.create_batch(
+        3, recipient=world.grid_a, params=factory.Iterator([{"number": f"通知{i}"} for i in range(3)])
+    )
     Notification.objects.filter(pk=mine[0].pk).update(read_at=timezone.now())
-    other = Notification.objects.create(recipient=world.grid_b, kind="case", title="别人的")
+    other = NotificationFactory(recipient=world.grid_b)
     return mine, other
 
 
@@ -410,7 +411,7 @@ def test_notifications_are_the_callers_own(world, inbox, api):
     assert client.get(f"{API}/notifications/{other.pk}/").status_code == 404
     assert client.post(f"{API}/notifications/{other.pk}/read/").status_code == 404
     body = client.get(f"{API}/notifications/{mine[1].pk}/").json()
-    assert body["unread"] is True and body["title"] == "通知1"
+    assert body["unread"] is True and body["title"] == "新派单:通知1 请及时签收"
 
 
 def test_notifications_bad_filter_400(world, inbox, api):
@@ -441,8 +442,7 @@ def test_notification_list_query_count_is_constant(world, inbox, api):
     client = api(world.grid_a)
     url = f"{API}/notifications/?page_size=200"
     baseline = count_queries(client, url)
-    for i in range(20):
-        Notification.objects.create(recipient=world.grid_a, kind="case", title=f"更多{i}")
+    NotificationFactory.create_batch(20, recipient=world.grid_a)
     assert count_queries(client, url) <= baseline
 
 

@@ -7,6 +7,7 @@ from django.test import override_settings
 from grids import notifications, outbox
 from grids.models import Delivery, Notification, OutboxMessage
 from grids.sms import LocmemSmsBackend
+from tests.clock import clock
 
 pytestmark = pytest.mark.django_db
 
@@ -55,9 +56,7 @@ def test_dedupe_key_never_notifies_twice(world, sent_tasks):
 
 
 def test_deferred_notifications_appear_in_the_morning(world):
-    import time_machine
-
-    with time_machine.travel("2026-11-17 20:00 +0800", tick=False):
+    with clock("2026-11-17 20:00"):
         notifications.notify(
             recipients=[world.center_town],
             kind="t",
@@ -65,7 +64,7 @@ def test_deferred_notifications_appear_in_the_morning(world):
             deliver_after=notifications.timezone.now().replace(hour=0) + notifications.timezone.timedelta(days=1),
         )
         assert notifications.unread_count(world.center_town) == 0
-    with time_machine.travel("2026-11-18 09:00 +0800", tick=False):
+    with clock("2026-11-18 09:00"):
         assert notifications.unread_count(world.center_town) == 1
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from grids.models import Level, Notification, Role
 from grids.services import area_create, membership_grant
-from grids.validators import mask_id_number
+from grids.validators import mask
 from tests.conftest import PASSWORD
 from tests.grids.conftest import make_resident
 
@@ -190,7 +190,7 @@ def test_grid_team_grouped_by_role(world, browser_client):
 def test_resident_list_masks_for_official_and_shows_full_for_own_center(world, residents, browser_client):
     a = residents["a"]
     html = get_ok(browser_client(world.official), reverse("resident_list")).content.decode()
-    assert mask_id_number(a.id_number) in html
+    assert mask(a.id_number, "id_number") in html
     assert a.id_number not in html
     assert "13912345678" not in html
 
@@ -244,7 +244,7 @@ def test_resident_detail_masking_and_sensitive_flags(world, residents, browser_c
     url = reverse("resident_detail", args=[a.pk])
     for persona in ("official", "mediator", "legal"):
         html = get_ok(browser_client(getattr(world, persona)), url).content.decode()
-        assert mask_id_number(a.id_number) in html, persona
+        assert mask(a.id_number, "id_number") in html, persona
         assert a.id_number not in html, persona
         assert "139****5678" in html
         assert "社区矫正对象" not in html, persona

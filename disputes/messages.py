@@ -1,0 +1,43 @@
+"""The notifications of the case workflow and of the deadline sweep, as message keys rendered in
+the reader's language (grids/messages.py). Parameters: `number` and `title` of the case, `clock`
+(a label), `department` (a name), counts."""
+
+from django.utils.translation import gettext_lazy as _
+
+from grids.messages import define
+
+CASE_DISPATCH = define("case.dispatch", _("新派单:%(number)s 请及时签收"), "%(title)s")
+CASE_RETURN = define("case.return", _("退单:%(number)s 需重新派单"), "%(title)s")
+CASE_REQUEST_EXTENSION = define("case.request_extension", _("延期申请:%(number)s 待审批"), "%(title)s")
+CASE_HANDLE = define("case.handle", _("办结:%(number)s 待核查"), "%(title)s")
+CASE_ESCALATE = define("case.escalate", _("上报:%(number)s 已转区级社会治理中心"), "%(title)s")
+CASE_STEP_KEYS = {
+    "dispatch": CASE_DISPATCH,
+    "return": CASE_RETURN,
+    "request_extension": CASE_REQUEST_EXTENSION,
+    "handle": CASE_HANDLE,
+    "escalate": CASE_ESCALATE,
+}
+
+DEADLINE_YELLOW = define("deadline.yellow", _("黄灯预警:%(number)s %(clock)s时限将到"), _("期限 %(deadline)s"))
+DEADLINE_RED = define("deadline.red", _("红灯督办:%(number)s %(department)s%(clock)s超期"))
+DEADLINE_RED_ESCALATED = define(
+    "deadline.red_escalated",
+    _("红灯督办:%(number)s %(department)s%(clock)s超期"),
+    _("超期已上报区级社会治理中心"),
+)
+DEADLINE_DEPARTMENT_RED_DIGEST = define(
+    "deadline.department_red_digest",
+    _("红灯督办:%(department)s %(red)s 件超期"),
+    _("超期 %(red)s 件,时限将到 %(yellow)s 件"),
+)
+DEADLINE_DEPARTMENT_YELLOW_DIGEST = define(
+    "deadline.department_yellow_digest",
+    _("黄灯预警:%(department)s %(yellow)s 件时限将到"),
+    _("超期 %(red)s 件,时限将到 %(yellow)s 件"),
+)
+DEADLINE_RED_DIGEST = define(
+    "deadline.red_digest",
+    _("红灯督办:%(count)s 件事项超期"),
+    _("其中 %(escalated)s 件已上报区级社会治理中心"),
+)
