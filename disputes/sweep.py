@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from grids import outbox
 from grids.models import Area, Department, Level, Membership, Role
 from grids.notifications import Message, notify_many
+from grids.services import sweep_visits
 
 from . import stats
 from .deadlines import next_look
@@ -49,6 +50,7 @@ class SweepResult:
     escalated: int = 0
     published: int = 0
     batches: int = 0
+    follow_ups: int = 0
     cases: set[int] = field(default_factory=set)
 
     @property
@@ -149,6 +151,7 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
             stats.touch(now)
         if len(batch) < batch_size:
             break
+    result.follow_ups = sweep_visits(now=now)  # field work: overdue special-population visits (帮教)
     return result
 
 
