@@ -45,6 +45,7 @@ class Patrol(models.Model):
             models.Index(fields=["area_path"], name="patrol_area_path_like", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["started_at"], name="patrol_started"),
             models.Index(fields=["worker", "-started_at"], name="patrol_worker_started"),
+            models.Index(fields=["grid", "started_at"], name="patrol_grid_started"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["worker"], condition=Q(ended_at__isnull=True), name="patrol_one_open"),

@@ -235,5 +235,9 @@ class Migration(migrations.Migration):
             model_name='visit',
             constraint=models.CheckConstraint(condition=models.Q(('household__isnull', False), ('resident__isnull', False), _connector='OR'), name='visit_has_someone'),
         ),
+            migrations.AddIndex(
+            model_name="patrol",
+            index=models.Index(fields=["grid", "started_at"], name="patrol_grid_started"),
+        ),
         migrations.RunPython(fill_household_paths, migrations.RunPython.noop),
 ]
