@@ -252,7 +252,10 @@ class HouseholdViewSet(viewsets.ReadOnlyModelViewSet):
         sensitive = can_see_follow_ups(user, household.area_path)
         context = self.get_serializer_context() | {
             "members": list(
-                residents_visible_to(user).filter(household=household).select_related("micro_grid", "household")
+                residents_visible_to(user)
+                .filter(household=household)
+                .select_related("micro_grid", "household")
+                .order_by("id")
             ),
             "sensitive": sensitive,
             "visits": list(visits_visible_to(user).filter(household=household)[:50]),
