@@ -60,8 +60,14 @@ def patrol_figures(*, area: Area, start: date, end: date, user: User, now: datet
         nothing_found=Count("id", filter=period & Q(nothing_found=True)),
         **week_filters,
     )
-    grids_total = areas_visible_to(user).filter(level=Level.GRID, path__startswith=area.path).count()
-    not_patrolled = grids_not_patrolled(area=area, user=user, now=now).count()
+    since = _moment(monday)
+    patrolled = Exists(Patrol.objects.filter(grid_id=OuterRef("pk"), started_at__gte=since))
+    grid_counts = (
+        areas_visible_to(user)
+        .filter(level=Level.GRID, path__startswith=area.path)
+        .aggregate(total=Count("id"), not_patrolled=Count("id", filter=~Q(patrolled)))
+    )
+    grids_total, not_patrolled = grid_counts["total"], grid_counts["not_patrolled"]
     visits = Visit.objects.filter(
         in_area, visited_at__gte=_moment(start), visited_at__lt=_moment(end + timedelta(days=1))
     ).count()
