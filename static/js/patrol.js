@@ -30,23 +30,29 @@
     var line = null;
     if (typeof L !== "undefined") {
       map = L.map(el, { attributionControl: false, zoomSnap: 0.25, scrollWheelZoom: false });
-      var bounds = L.latLngBounds([]);
-      if (data.grid) {
-        var outline = L.geoJSON(data.grid, {
-          interactive: false,
-          style: { color: "#334155", weight: 2, dashArray: "6 4", fillColor: "#e2e8f0", fillOpacity: 0.3 },
-        }).addTo(map);
-        bounds.extend(outline.getBounds());
-      }
-      line = L.polyline(data.track || [], { color: "#2563eb", weight: 4 }).addTo(map);
-      if ((data.track || []).length) {
-        bounds.extend(line.getBounds());
-        L.circleMarker(data.track[0], { radius: 6, color: "#16a34a" }).addTo(map);
-      }
+      var track = data.track || [];
+      var outline = data.grid
+        ? L.geoJSON(data.grid, {
+            interactive: false,
+            style: { color: "#334155", weight: 2, dashArray: "6 4", fillColor: "#e2e8f0", fillOpacity: 0.3 },
+          })
+        : null;
+      // The view first: Leaflet cannot draw vector layers on a map that has none yet.
+      var bounds = outline ? outline.getBounds() : L.latLngBounds([]);
+      track.forEach(function (p) {
+        bounds.extend(p);
+      });
       if (bounds.isValid()) {
         map.fitBounds(bounds, { padding: [12, 12] });
       } else {
         map.setView([40.6, 109.9], 12);
+      }
+      if (outline) {
+        outline.addTo(map);
+      }
+      line = L.polyline(track, { color: "#2563eb", weight: 4 }).addTo(map);
+      if (track.length) {
+        L.circleMarker(track[0], { radius: 6, color: "#16a34a" }).addTo(map);
       }
     }
     if (!data.recording || !data.trackUrl) {
