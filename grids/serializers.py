@@ -3,14 +3,18 @@ decide who may do what, and the selectors what the caller may see."""
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .api import AreaBriefSerializer
 from .field_models import NOTE_MAX, Patrol, Visit, VisitPurpose
 from .models import Household
 from .selectors import households_visible_to, residents_visible_to
 from .services import MAX_TRACK_POINTS, MAX_VISITS_PER_PATROL
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class _ScopedPK(serializers.PrimaryKeyRelatedField):
     """A primary key among what the caller may see: anything else reads as "does not exist"."""
 
@@ -65,13 +69,6 @@ class UserBriefSerializer(serializers.Serializer):
         return user.get_full_name() or user.get_username()
 
 
-class AreaRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    code = serializers.CharField()
-    name = serializers.CharField()
-    level = serializers.CharField()
-
-
 class VisitSerializer(serializers.ModelSerializer):
     by = UserBriefSerializer(read_only=True)
     resident_name = serializers.CharField(source="resident.name", default=None, read_only=True)
@@ -108,7 +105,7 @@ class CaseRefSerializer(serializers.Serializer):
 class PatrolSerializer(serializers.ModelSerializer):
     """A patrol; `cases` are the ids of the visible cases reported on it."""
 
-    grid = AreaRefSerializer(read_only=True)
+    grid = AreaBriefSerializer(read_only=True)
     worker = UserBriefSerializer(read_only=True)
     duration_minutes = serializers.IntegerField(read_only=True, allow_null=True)
     visit_count = serializers.IntegerField(read_only=True)
@@ -156,7 +153,7 @@ class BuildingRefSerializer(serializers.Serializer):
 
 
 class HouseholdSerializer(serializers.ModelSerializer):
-    micro_grid = AreaRefSerializer(read_only=True)
+    micro_grid = AreaBriefSerializer(read_only=True)
     building = BuildingRefSerializer(read_only=True, allow_null=True)
     member_count = serializers.IntegerField(read_only=True)
 
