@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import case_links, figures, services
-from .field_models import FollowUp, Visit
 from .forms import (
+    FollowUpForm,
     HouseholdForm,
     PatrolEndForm,
     PatrolStartForm,
@@ -251,6 +251,61 @@ def patrol_visit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def household_visit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Log a visit to this household (or one of its members) outside a patrol, e.g. a follow-up."""
+    household = get_object_or_404(household_detail_queryset(request.user), pk=pk)
+    if not can_see_follow_ups(request.user, household.area_path):
+        raise PermissionDenied
+    form = VisitForm(
+        request.POST or None,
+        request.FILES or None,
+        user=request.user,
+        area=household.micro_grid,
+        initial={"household": household},
+    )
+    form.fields["resident"].queryset = form.fields["resident"].queryset.filter(household=household)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.visit_log(by=request.user, **form.cleaned_data)
+        except services.FieldNotAllowed as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("走访已记录"))
+            return redirect("household_detail", pk=pk)
+    return render(
+        request,
+        "grids/visit_form.html",
+        {"form": form, "household": household},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def follow_up_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """帮教: assign a helper and a visit frequency to a special-population resident."""
+    resident = get_object_or_404(residents_visible_to(request.user), pk=pk)
+    if not can_see_follow_ups(request.user, resident.area_path):
+        raise Http404
+    form = FollowUpForm(request.POST, resident=resident)
+    if form.is_valid():
+        try:
+            services.follow_up_assign(by=request.user, resident=resident, **form.cleaned_data)
+        except services.FieldNotAllowed as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except ValidationError as exc:
+            messages.error(request, "; ".join(exc.messages))
+        else:
+            messages.success(request, _("帮教安排已保存"))
+    else:
+        messages.error(request, "; ".join(m for ms in form.errors.values() for m in ms))
+    return redirect("resident_detail", pk=pk)
+
+
+@login_required
 def visit_photo(request: HttpRequest, pk: int) -> FileResponse:
     visit = get_object_or_404(visits_visible_to(request.user).exclude(photo=""), pk=pk)
     response = FileResponse(visit.photo.open("rb"), content_type=visit.photo_type or "application/octet-stream")
@@ -453,10 +508,14 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def follow_up_for_resident(user, resident: Resident) -> tuple[FollowUp | None, list[Visit]]:
+def follow_up_for_resident(user, resident: Resident) -> dict:
     """The resident page's follow-up block, for those who may see it."""
     if not can_see_follow_ups(user, resident.area_path):
-        return None, []
+        return {"follow_up": None, "follow_up_visits": [], "follow_up_form": None}
     follow_up = follow_ups_visible_to(user).filter(resident=resident).select_related("helper").first()
     visits = list(visits_visible_to(user).filter(resident=resident)[:20])
-    return follow_up, visits
+    form = None
+    if resident.special_population in services.FOLLOWED_POPULATIONS:
+        initial = {"helper": follow_up.helper, "frequency_days": follow_up.frequency_days} if follow_up else {}
+        form = FollowUpForm(resident=resident, initial=initial)
+    return {"follow_up": follow_up, "follow_up_visits": visits, "follow_up_form": form}

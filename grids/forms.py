@@ -87,6 +87,27 @@ class ResidentForm(forms.Form):
     special_population = forms.ChoiceField(label=_("特殊人群"), choices=SpecialPopulation.choices, required=False)
 
 
+class FollowUpForm(forms.Form):
+    helper = forms.ModelChoiceField(label=_("帮教责任人"), queryset=Resident.objects.none(), empty_label=None)
+    frequency_days = forms.IntegerField(label=_("走访周期(天)"), min_value=1, max_value=366, initial=30)
+
+    def __init__(self, *args, resident: Resident, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["helper"].queryset = helpers_for(resident)
+        self.fields["helper"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+
+
+def helpers_for(resident: Resident):
+    """Who may be a helper: the grid workers, chiefs and center staff over the resident's area."""
+    from .models import Membership, Role, User
+
+    codes = [c for c in resident.area_path.split("/") if c]
+    users = Membership.objects.filter(
+        area__code__in=codes, role__in=[Role.GRID_WORKER, Role.GRID_CHIEF, Role.CENTER_STAFF], user__is_active=True
+    ).values("user_id")
+    return User.objects.filter(pk__in=users).order_by("username")
+
+
 def micro_grids_for_registrar(user, registrar_areas: list[Area]):
     paths = [a.path for a in registrar_areas]
     qs = Area.objects.filter(level=Level.MICRO_GRID)

@@ -30,5 +30,7 @@ urlpatterns += [
     path("households/<int:pk>/edit/", field_views.household_edit, name="household_edit"),
     path("households/<int:pk>/residents/new/", field_views.resident_new, name="resident_new"),
     path("residents/<int:pk>/edit/", field_views.resident_edit, name="resident_edit"),
+    path("households/<int:pk>/visit/", field_views.household_visit, name="household_visit"),
+    path("residents/<int:pk>/follow-up/", field_views.follow_up_assign, name="follow_up_assign"),
     path("follow-ups/", field_views.follow_up_list, name="follow_up_list"),
 ]

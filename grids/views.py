@@ -281,13 +281,11 @@ def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     resident = get_object_or_404(residents_visible_to(user).select_related("micro_grid", "household"), pk=pk)
     from .field_views import follow_up_for_resident
 
-    follow_up, follow_up_visits = follow_up_for_resident(user, resident)
     return render(
         request,
         "grids/resident_detail.html",
         {
-            "follow_up": follow_up,
-            "follow_up_visits": follow_up_visits,
+            **follow_up_for_resident(user, resident),
             "row": ResidentRow(resident, can_see_sensitive(user, resident)),
             "resident": resident,
             "breadcrumb": _breadcrumb(user, resident.micro_grid),

@@ -15,6 +15,7 @@ from PIL import Image
 from disputes.sweep import sweep_deadlines
 from grids import services
 from grids.models import (
+    FollowUp,
     FollowUpLapse,
     Household,
     Notification,
@@ -487,3 +488,39 @@ def test_grid_worker_home_shows_their_grid_patrol_figures(world, homes, browser_
     figures = page.context["patrol_figures"]
     assert figures["patrols"] == 1 and figures["grids_not_patrolled"] == 0 and figures["visits_due"] == 0
     assert 'data-testid="patrol-figures"' in page.content.decode()
+
+
+def test_follow_up_assigned_from_the_resident_page_and_visited_from_the_household(world, homes, browser_client):
+    wang, h1 = homes["wang"], homes["h1"]
+    center = browser_client(world.center_town)
+    page = center.get(reverse("resident_detail", args=[wang.pk]))
+    assert page.context["follow_up_form"] is not None
+    response = center.post(
+        reverse("follow_up_assign", args=[wang.pk]), {"helper": world.grid_a.pk, "frequency_days": 7}
+    )
+    assert response.status_code == 302
+    follow = FollowUp.objects.get(resident=wang)
+    assert follow.frequency_days == 7
+    # A helper outside the area is refused.
+    center.post(reverse("follow_up_assign", args=[wang.pk]), {"helper": world.grid_b.pk, "frequency_days": 7})
+    assert FollowUp.objects.get(resident=wang).helper == world.grid_a
+
+    worker = browser_client(world.grid_a)
+    response = worker.post(
+        reverse("household_visit", args=[h1.pk]),
+        {"household": h1.pk, "resident": wang.pk, "purpose": "follow_up", "note": "帮教谈话"},
+    )
+    assert response.status_code == 302
+    follow.refresh_from_db()
+    assert follow.last_visit_at is not None and follow.next_due_at > timezone.now() + timedelta(days=6)
+    assert Visit.objects.get(purpose="follow_up").patrol is None
+
+    assert browser_client(world.mediator).get(reverse("household_visit", args=[h1.pk])).status_code == 403
+    for persona in (world.mediator, world.official):
+        client = browser_client(persona)
+        assert client.post(reverse("follow_up_assign", args=[wang.pk]), {}).status_code == 404
+        assert client.get(reverse("resident_detail", args=[wang.pk])).context["follow_up_form"] is None
+    for persona in (world.outsider, world.dept_police):
+        client = browser_client(persona)
+        assert client.get(reverse("household_visit", args=[h1.pk])).status_code == 404
+        assert client.post(reverse("follow_up_assign", args=[wang.pk]), {}).status_code == 404
