@@ -85,6 +85,16 @@ def test_grid_worker_patrols_visits_reports_and_sees_it_on_the_grid_page(demo, o
     page.goto("/")
     expect(page.get_by_test_id("patrol-figures")).to_be_visible()
     no_sideways_scroll(page)
-    for url in ("/households/", "/follow-ups/", f"/patrols/unpatrolled/?area={demo.grid.pk}"):
-        page.goto(url)
+    household = patrol.visits.order_by("id").first().household
+    for url in (
+        "/households/",
+        "/households/new/",
+        f"/households/{household.pk}/edit/",
+        f"/households/{household.pk}/residents/new/",
+        f"/households/{household.pk}/visit/",
+        "/follow-ups/",
+        f"/patrols/unpatrolled/?area={demo.grid.pk}",
+    ):
+        response = page.goto(url)
+        assert response.status == 200, url
         no_sideways_scroll(page)
