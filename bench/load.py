@@ -828,7 +828,7 @@ class Loader:
                 status_at("e.key"),
                 status_at("e.key"),
                 "NULL::bigint",
-                "'超期自动上报区级社会治理中心'",
+                "''",  # the note is rendered at read time (disputes/events.py: system_note)
                 f"jsonb_build_object('from_center', s.town, 'to_center', {district}, 'automatic', true)",
             ),
         ]
@@ -884,7 +884,7 @@ class Loader:
             JOIN grids_department d ON d.id = e.dept
             CROSS JOIN (
                 SELECT id FROM auth_permission
-                WHERE content_type_id = %s AND codename IN ('view_case', 'act_on_case')
+                WHERE content_type_id = %s AND codename = 'view_case'
             ) p
             WHERE s.lead_asg IS NOT NULL""",
             [self.content_type],

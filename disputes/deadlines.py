@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from .models import Category
 from .worktime import WorkingCalendar
@@ -45,13 +46,22 @@ def next_look(assignment) -> datetime | None:
     return None
 
 
-def clock(start: datetime | None, deadline: datetime | None, now: datetime, calendar: WorkingCalendar) -> str:
-    """green, yellow (80 % of the limit in working time has passed) or red (lapsed); "" without a clock."""
+class ClockColour(StrEnum):
+    """The colour of a running clock, as pages (CSS `pill-<colour>`) and the API show it."""
+
+    NONE = ""  # no running clock
+    GREEN = "green"
+    YELLOW = "yellow"  # 80 % of the limit in working time has passed
+    RED = "red"  # lapsed
+
+
+def clock(start: datetime | None, deadline: datetime | None, now: datetime, calendar: WorkingCalendar) -> ClockColour:
+    """The colour of the clock that runs from `start` to `deadline`, at `now`."""
     if start is None or deadline is None:
-        return ""
+        return ClockColour.NONE
     if now >= deadline:
-        return "red"
+        return ClockColour.RED
     total = calendar.working_hours_between(start, deadline)
     if total > 0 and calendar.working_hours_between(start, now) >= 0.8 * total:
-        return "yellow"
-    return "green"
+        return ClockColour.YELLOW
+    return ClockColour.GREEN

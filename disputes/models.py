@@ -182,7 +182,6 @@ class Case(models.Model):
         verbose_name = _("事项")
         verbose_name_plural = _("事项")
         ordering = ["-created_at", "-id"]
-        permissions = [("act_on_case", _("Can act on an assigned case"))]
         indexes = [
             models.Index(fields=["area_path", "-created_at"], name="case_area_created"),
             # Subtree queries are `area_path LIKE 'prefix%'`, which needs pattern ops under a non-C collation.
@@ -405,6 +404,34 @@ class ExtensionRequest(models.Model):
         return f"{self.case_id} +{self.days} {self.status}"
 
 
+class CaseEventKind(models.TextChoices):
+    """What a timeline line records. One function per kind in `disputes/events.py` writes it."""
+
+    CREATE = "create", _("上报")
+    ACCEPT = "accept", _("受理")
+    REJECT = "reject", _("不予受理")
+    MERGE = "merge", _("合并重复")
+    RESOLVE_ON_SITE = "resolve_on_site", _("就地化解")
+    DISPATCH = "dispatch", _("派单(吹哨)")
+    SIGN = "sign", _("签收(报到)")
+    RETURN = "return", _("退单")
+    PROGRESS = "progress", _("办理进展")
+    REQUEST_EXTENSION = "request_extension", _("申请延期")
+    APPROVE_EXTENSION = "approve_extension", _("批准延期")
+    REFUSE_EXTENSION = "refuse_extension", _("不批准延期")
+    REPORT = "report", _("协办反馈")
+    HANDLE = "handle", _("办结")
+    VERIFY = "verify", _("核查通过")
+    REWORK = "rework", _("返工")
+    FEEDBACK = "feedback", _("回访")
+    REOPEN = "reopen", _("重新办理")
+    CLOSE = "close", _("结案")
+    ESCALATE = "escalate", _("上报区中心")
+    RECLASSIFY = "reclassify", _("调整分类")
+    DEADLINE_YELLOW = "deadline_yellow", _("黄灯预警")
+    DEADLINE_RED = "deadline_red", _("红灯督办")
+
+
 class CaseEventQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise TypeError("Case events are immutable.")
@@ -419,7 +446,7 @@ class CaseEvent(models.Model):
     # No index of its own: event_case_created (case, created_at) serves every lookup by case.
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=32)
+    action = models.CharField(max_length=32, choices=CaseEventKind.choices)
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, blank=True)
     comment = models.TextField(blank=True)
@@ -479,7 +506,8 @@ class Attachment(models.Model):
 
 class StatDay(models.Model):
     """One day of the daily roll-up (`disputes/stats.py`): computed on the first read that needs
-    it, marked stale by any action that changes what happened that day, then computed again."""
+    it, and again after any action that changed what happened that day (a `StatDirty` mark).
+    Only readers lock these rows; `stale` is set by `rebuild` and by hand, never by an action."""
 
     day = models.DateField(primary_key=True)
     stale = models.BooleanField(default=False)
@@ -489,6 +517,24 @@ class StatDay(models.Model):
         verbose_name = _("统计日")
         verbose_name_plural = _("统计日")
         ordering = ["day"]
+
+    def __str__(self) -> str:
+        return self.day.isoformat()
+
+
+class StatDirty(models.Model):
+    """An append-only mark that a day's roll-up must be counted again (`disputes/stats.py`).
+
+    Actions only INSERT these rows, which locks nothing another writer needs, so writers on
+    different cases never queue on a shared row; the reader that recomputes a day deletes the marks
+    it saw."""
+
+    id = models.BigAutoField(primary_key=True)
+    day = models.DateField(db_index=True)
+
+    class Meta:
+        verbose_name = _("统计日变更")
+        verbose_name_plural = _("统计日变更")
 
     def __str__(self) -> str:
         return self.day.isoformat()

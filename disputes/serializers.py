@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -8,11 +7,22 @@ from rest_framework import serializers
 from grids.models import Resident
 from grids.selectors import residents_visible_to
 
-from .deadlines import clock
-from .models import Assignment, Attachment, Case, CaseEvent, Category, ExtensionRequest, Kind, Urgency
-from .selectors import category_by_ref
+from . import events
+from .deadlines import ClockColour
+from .models import (
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    Attachment,
+    Case,
+    CaseEvent,
+    Category,
+    ExtensionRequest,
+    Kind,
+    Urgency,
+)
+from .selectors import Clocks, category_by_ref
 from .workflow import available_actions
-from .worktime import WorkingCalendar
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -36,12 +46,12 @@ class AreaRefSerializer(serializers.Serializer):
 
 
 class _ClockMixin:
-    def _clock(self, start, deadline) -> str:
-        ctx = self.context
-        if "calendar" not in ctx:
-            ctx["calendar"] = WorkingCalendar()
-            ctx["now"] = timezone.now()
-        return clock(start, deadline, ctx["now"], ctx["calendar"])
+    @property
+    def clocks(self) -> Clocks:
+        """One clock reader per response (shared through the context by nested serializers)."""
+        if "clocks" not in self.context:
+            self.context["clocks"] = Clocks()
+        return self.context["clocks"]
 
 
 class AssignmentSerializer(_ClockMixin, serializers.ModelSerializer):
@@ -74,22 +84,30 @@ class AssignmentSerializer(_ClockMixin, serializers.ModelSerializer):
         return {"id": obj.department_id, "code": obj.department.code, "name": obj.department.name}
 
     def get_sign_clock(self, obj: Assignment) -> str:
-        if obj.status != "pending":
-            return ""
-        return self._clock(obj.dispatched_at, obj.sign_deadline)
+        return self.clocks.of_assignment(obj) if obj.status == AssignmentStatus.PENDING else ClockColour.NONE
 
     def get_handle_clock(self, obj: Assignment) -> str:
-        if obj.status != "signed" or obj.role != "lead":
-            return ""
-        return self._clock(obj.dispatched_at, obj.handle_deadline)
+        signed_lead = obj.status == AssignmentStatus.SIGNED and obj.role == AssignmentRole.LEAD
+        return self.clocks.of_assignment(obj) if signed_lead else ClockColour.NONE
 
 
 class EventSerializer(serializers.ModelSerializer):
+    """A timeline line. `label` and `note` (what the system says about it, e.g. an automatic
+    escalation) are rendered in the request's language; `comment` is what a person typed."""
+
     actor = serializers.SerializerMethodField()
+    label = serializers.SerializerMethodField()
+    note = serializers.SerializerMethodField()
 
     class Meta:
         model = CaseEvent
-        fields = ["id", "action", "actor", "from_status", "to_status", "comment", "data", "created_at"]
+        fields = ["id", "action", "label", "actor", "from_status", "to_status", "comment", "note", "data", "created_at"]
+
+    def get_label(self, obj: CaseEvent) -> str:
+        return events.label(obj)
+
+    def get_note(self, obj: CaseEvent) -> str:
+        return events.system_note(obj)
 
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_actor(self, obj: CaseEvent) -> dict | None:
@@ -154,11 +172,7 @@ class CaseListSerializer(_ClockMixin, serializers.ModelSerializer):
         ]
 
     def get_clock(self, obj: Case) -> str:
-        if obj.overdue:
-            return "red"
-        if obj.next_deadline_at is None or obj.dispatched_at is None:
-            return ""
-        return self._clock(obj.dispatched_at, obj.next_deadline_at)
+        return self.clocks.of_case(obj)
 
 
 class CaseDetailSerializer(CaseListSerializer):

@@ -8,16 +8,21 @@ rows also split by category and by department), and a month of the district is a
 whatever the years of history.
 
 Days are computed on the first read that needs them and stored with a `StatDay` marker. Every
-action marks today stale (`touch`, from the services' timeline writer and the sweep), so the next
-read counts today again. A later action can also change an earlier day: a reclassified case moves
-its counts to another category, an approved extension moves a limit, a rework takes back a
-handling, a new answer replaces the old one. The services that do so call `invalidate_case` first.
-Computing locks the days' marker rows and marking stale upserts them, so a computation never
-stores figures that miss a change committed after it read them.
+action marks today stale (`touch`, from the services' `_begin` and the lapse), so the next read
+counts today again. A later action can also change an earlier day: a reclassified case moves its
+counts to another category, an approved extension moves a limit, a rework takes back a handling, a
+new answer replaces the old one. The services that do so call `invalidate_case` first.
+
+Marking stale is an append-only INSERT of `StatDirty` rows: it locks no shared row, so writers on
+different cases never wait for each other (tests/disputes/test_concurrency.py proves it on
+PostgreSQL). A reader that computes days locks their `StatDay` rows (readers queue among
+themselves only), reads the dirty marks, counts, and deletes exactly the marks it read: a mark
+committed after that read stays, so the next read counts the day again and the stored figures
+never miss a committed change.
 
 "Open now" is not a day figure: `OpenCount` keeps the open and overdue cases per area, moved by
 the services' single write path (`_save` compares the locked row before and after), by intake and
-by the sweep's overdue update, and recounted by `rebuild()`.
+by the lapse's overdue update, and recounted by `rebuild()`.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ from .models import (
     ReturnReason,
     Satisfaction,
     StatDay,
+    StatDirty,
     Status,
 )
 
@@ -291,7 +297,12 @@ def ensure(lo: date, hi: date, *, now: datetime | None = None, chunk: int = CHUN
     hi = min(hi, stored_until(now))
     if lo >= hi:
         return 0
-    fresh = set(StatDay.objects.filter(day__gte=lo, day__lt=hi, stale=False).values_list("day", flat=True))
+    dirty = StatDirty.objects.filter(day__gte=lo, day__lt=hi).values("day")
+    fresh = set(
+        StatDay.objects.filter(day__gte=lo, day__lt=hi, stale=False)
+        .exclude(day__in=dirty)
+        .values_list("day", flat=True)
+    )
     wanted = [lo + timedelta(days=i) for i in range((hi - lo).days)]
     missing = [d for d in wanted if d not in fresh]
     for first, last in _missing_ranges(missing, chunk):
@@ -307,6 +318,9 @@ def _compute(lo: date, hi: date) -> None:
     # reader computing the same days: whoever comes second sees the first one's work committed.
     locked = StatDay.objects.select_for_update().filter(day__gte=lo, day__lt=hi).order_by("day")
     todo = {m.day for m in locked if m.stale}
+    # The marks committed so far: counted now, deleted below. One committed later stays for the next read.
+    dirty = list(StatDirty.objects.filter(day__gte=lo, day__lt=hi).values_list("id", "day"))
+    todo |= {day for _id, day in dirty}
     if not todo:
         return
     groups = count_days(lo, hi)
@@ -323,6 +337,7 @@ def _compute(lo: date, hi: date) -> None:
             rows.append((day, BREAKDOWN_DEPTH, path, True, category, department, [counts[c] for c in COUNTERS]))
     _insert(rows)
     StatDay.objects.filter(day__in=todo).update(stale=False, computed_at=timezone.now())
+    StatDirty.objects.filter(id__in=[pk for pk, _day in dirty]).delete()
 
 
 COLUMNS = ("day", "depth", "area_path", "breakdown", "category_id", "department_id", *COUNTERS)
@@ -350,16 +365,16 @@ def _copy(value: int | None) -> str:
 
 
 def invalidate(days: Iterable[date]) -> None:
-    """Mark days stale: their rows are computed again on the next read. An upsert, so the marker
-    row is locked even for a day nobody has stored yet (a reader storing it now waits for us)."""
+    """Mark days stale: their rows are computed again on the next read. A plain INSERT of dirty
+    marks, so no writer waits on another (nor on a reader computing those days)."""
     days = sorted(set(days))
     if days:
-        StatDay.objects.bulk_create(
-            [StatDay(day=d, stale=True) for d in days],
-            update_conflicts=True,
-            unique_fields=["day"],
-            update_fields=["stale"],
-        )
+        StatDirty.objects.bulk_create([StatDirty(day=d) for d in days])
+
+
+def is_stale(day: date) -> bool:
+    """Whether the next read counts `day` again (never stored, marked stale, or dirty)."""
+    return StatDirty.objects.filter(day=day).exists() or not StatDay.objects.filter(day=day, stale=False).exists()
 
 
 def invalidate_case(case: Case) -> None:
@@ -385,8 +400,7 @@ def touch(now: datetime | None = None) -> None:
     """Every action calls this: what happens now changes today's figures. (A later stored day can
     only exist when the clock was moved back, in tests or replays; it is marked stale too.)"""
     day = local_today(now)
-    invalidate([day])
-    StatDay.objects.filter(day__gt=day, stale=False).update(stale=True)
+    invalidate([day, *StatDay.objects.filter(day__gt=day).values_list("day", flat=True)])
 
 
 def rebuild(*, lo: date | None = None, now: datetime | None = None) -> int:
@@ -394,6 +408,7 @@ def rebuild(*, lo: date | None = None, now: datetime | None = None) -> int:
     import); returns the number of days counted."""
     recount_open()
     StatDay.objects.all().delete()
+    StatDirty.objects.all().delete()
     DailyStat.objects.all().delete()
     first = Case.objects.order_by("created_at").values_list("created_at", flat=True).first()
     if first is None:
@@ -432,40 +447,6 @@ def case_changed(case: Case, before: tuple[int, int]) -> None:
     after = open_state(case)
     if after != before:
         count_open({case.area_path: (after[0] - before[0], after[1] - before[1])})
-
-
-def mark_overdue(case_ids: Iterable[int], *, now: datetime, escalate: dict[int, int] | None = None) -> set[int]:
-    """The sweep's red alerts: the cases become overdue (and those in `escalate` move to their new
-    center) in one UPDATE per row, and those that were not overdue yet are counted. Returns the
-    ids that were already overdue, which the caller escalates on their own (rare)."""
-    ids = sorted(set(case_ids))
-    if not ids:
-        return set()
-    escalate = escalate or {}
-    by_target: dict[int, list[int]] = defaultdict(list)
-    for case_id, to in escalate.items():
-        by_target[to].append(case_id)
-    center, params = "center_id", []
-    if by_target:
-        whens = []
-        for to, targets in sorted(by_target.items()):
-            whens.append(f"WHEN id IN ({', '.join(['%s'] * len(targets))}) THEN %s")
-            params += [*sorted(targets), to]
-        center = f"CASE {' '.join(whens)} ELSE center_id END"
-    table = Case._meta.db_table
-    sql = (
-        f"UPDATE {table} SET overdue = %s, updated_at = %s, center_id = {center} "
-        f"WHERE id IN ({', '.join(['%s'] * len(ids))}) AND NOT overdue RETURNING id, area_path, status"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [True, connection.ops.adapt_datetimefield_value(now), *params, *ids])
-        flipped = cursor.fetchall()
-    changes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for _id, path, status in flipped:
-        if status in OPEN_STATUSES:
-            changes[path][1] += 1
-    count_open({path: tuple(d) for path, d in changes.items()})
-    return set(ids) - {row[0] for row in flipped}
 
 
 def open_now(path: str, depth: int) -> dict[str, Counter]:

@@ -3,29 +3,26 @@ selector or service, render."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from grids.models import Area, Level, Role
+from grids.models import Role
 from grids.pagination import CappedPaginator
-from grids.selectors import areas_visible_to, get_scope
+from grids.selectors import get_scope
 from grids.services import open_patrol_of
 
-from . import selectors, services
+from . import events, selectors, services
 from .actions import form_for, perform_action
-from .deadlines import clock
-from .models import Attachment, Category, Satisfaction, Status, Urgency
+from .forms import CaseFilterForm, CaseForm
+from .models import Attachment
 from .workflow import TRANSITIONS, ActionConflict, ActionNotAllowed, available_actions
-from .worktime import WorkingCalendar
 
 TAB_LABELS = {
     "new": gettext_lazy("待受理"),
@@ -40,31 +37,6 @@ TAB_LABELS = {
     "mine": gettext_lazy("我上报的"),
     "area": gettext_lazy("辖区事项"),
 }
-
-
-class CaseFilterForm(forms.Form):
-    q = forms.CharField(
-        label=gettext_lazy("搜索"),
-        required=False,
-        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("编号、标题或地址"), "type": "search"}),
-    )
-    status = forms.ChoiceField(label=gettext_lazy("状态"), required=False)
-    category = forms.ModelChoiceField(
-        label=gettext_lazy("分类"),
-        queryset=Category.objects.all(),
-        required=False,
-        empty_label=gettext_lazy("全部分类"),
-    )
-    area = forms.ModelChoiceField(
-        label=gettext_lazy("区域"), queryset=Area.objects.none(), required=False, empty_label=gettext_lazy("全部区域")
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", gettext_lazy("全部状态"))] + list(Status.choices)
-        self.fields["area"].queryset = areas_visible_to(user).filter(
-            level__in=[Level.DISTRICT, Level.TOWN, Level.VILLAGE, Level.GRID]
-        )
 
 
 def _tabs_for(scope) -> list[str]:
@@ -108,12 +80,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         q=filters.get("q") or None,
     )
     page = CappedPaginator(qs, 20).get_page(request.GET.get("page"))
-    calendar, now = WorkingCalendar(), timezone.now()
-    _preload(calendar, now, [(c.dispatched_at, c.next_deadline_at) for c in page.object_list])
-    rows = []
-    for case in page.object_list:
-        colour = "red" if case.overdue else clock(case.dispatched_at, case.next_deadline_at, now, calendar)
-        rows.append((case, colour))
+    clocks = selectors.Clocks().preload(m for c in page.object_list for m in (c.dispatched_at, c.next_deadline_at))
+    rows = [(case, clocks.of_case(case)) for case in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -130,40 +98,11 @@ def case_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-class CaseForm(forms.Form):
-    category = forms.ModelChoiceField(
-        label=gettext_lazy("分类"),
-        queryset=Category.objects.filter(active=True),
-        empty_label=gettext_lazy("请选择分类"),
-    )
-    urgency = forms.ChoiceField(
-        label=gettext_lazy("紧急程度"), choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect
-    )
-    title = forms.CharField(label=gettext_lazy("标题"), max_length=120, required=False)
-    description = forms.CharField(label=gettext_lazy("描述"), widget=forms.Textarea(attrs={"rows": 4}))
-    address = forms.CharField(label=gettext_lazy("地址"), max_length=200, required=False)
-    involved_people = forms.CharField(
-        label=gettext_lazy("涉及人员"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    lat = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
-    lng = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
-    area = forms.ModelChoiceField(
-        label=gettext_lazy("所属区域(无定位时选择)"),
-        queryset=Area.objects.none(),
-        required=False,
-        empty_label=gettext_lazy("按地图定位"),
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["area"].queryset = areas_visible_to(user).filter(level__in=[Level.GRID, Level.MICRO_GRID])
-
-
 @login_required
 def case_new(request: HttpRequest) -> HttpResponse:
     """The report form: a pin on the map (or the phone's location), photos, category, urgency."""
     scope = get_scope(request.user)
-    if not (scope.is_admin or scope.has_role(*services.REPORTER_ROLES)):
+    if not selectors.may_report(request.user):
         messages.error(request, _("您的角色不能上报事项"))
         return redirect("case_list")
     form = CaseForm(request.POST or None, user=request.user)
@@ -203,38 +142,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_detail(request, case)
 
 
-EXTRA_EVENT_LABELS = {"create": gettext_lazy("上报"), "reclassify": gettext_lazy("调整分类")}
-
-
-def _event_label(event) -> str:
-    if event.action in TRANSITIONS:
-        label = str(TRANSITIONS[event.action].label)
-    else:
-        label = str(EXTRA_EVENT_LABELS.get(event.action, event.action))
-    if event.data.get("satisfaction") in Satisfaction.values:
-        label += f" · {Satisfaction(event.data['satisfaction']).label}"
-    return label
-
-
-def _preload(calendar: WorkingCalendar, now, spans) -> None:
-    """Read the working calendar once for every clock on the page (and today), so the page costs
-    the same number of queries whichever cases it shows."""
-    moments = [now] + [m for span in spans for m in span if m is not None]
-    calendar.preload(min(moments), max(moments))
-
-
 def _render_detail(request: HttpRequest, case, failed_action: str = "", failed_form=None) -> HttpResponse:
-    calendar, now = WorkingCalendar(), timezone.now()
-    _preload(calendar, now, [(a.dispatched_at, a.handle_deadline) for a in case.assignments.all()])
-    assignments = []
-    for a in case.assignments.all():
-        if a.status == "pending":
-            colour = clock(a.dispatched_at, a.sign_deadline, now, calendar)
-        elif a.status == "signed" and a.role == "lead":
-            colour = clock(a.dispatched_at, a.handle_deadline, now, calendar)
-        else:
-            colour = ""
-        assignments.append((a, "red" if a.overdue and a.active else colour))
+    clocks = selectors.Clocks().preload(m for a in case.assignments.all() for m in (a.dispatched_at, a.handle_deadline))
+    assignments = [(a, clocks.of_assignment(a)) for a in case.assignments.all()]
     actions = []
     for t in available_actions(request.user, case):
         form = failed_form if t.action == failed_action else form_for(t.action, user=request.user, case=case)
@@ -248,7 +158,7 @@ def _render_detail(request: HttpRequest, case, failed_action: str = "", failed_f
             "assignments": assignments,
             "actions": actions,
             "open_action": failed_action,
-            "events": [(e, _event_label(e)) for e in case.events.all()],
+            "events": [(e, events.label(e), events.system_note(e)) for e in case.events.all()],
             "map_data": map_data,
         },
         status=400 if failed_form is not None else 200,

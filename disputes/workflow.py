@@ -1,7 +1,12 @@
 """The dispatch workflow as one declared table: which action, from which state, by whom.
 
 Views and the API never test `case.status` themselves; they ask `authorize()` and
-`available_actions()`, and the services apply the table's target state.
+`available_actions()`, and the services apply the table's target state (`target_of`), which a
+transition may compute from the case and the acting department's assignment (sign, return).
+
+`TABLE` holds the public actions (the API's `ACTION_NAMES`, the buttons on the case page);
+`INTERNAL` holds changes that are not workflow actions but need the same permission check
+(reclassify). `authorize()` knows both; `available_actions()` offers only the public ones.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ class Actor(StrEnum):
 
 
 Guard = Callable[[Case], str | None]
+# A computed target: the status the case moves to, given the acting assignment (None: it stays).
+Target = Callable[[Case, Assignment | None], str | None]
 
 
 def _co_departments_done(case: Case) -> str | None:
@@ -72,12 +79,26 @@ def _at_town_center(case: Case) -> str | None:
     return None
 
 
+def _lead_signs(case: Case, assignment: Assignment | None) -> str | None:
+    """The lead's sign-in starts the work; a co-department's changes nothing."""
+    if assignment is not None and assignment.role == AssignmentRole.LEAD and case.status == Status.DISPATCHED:
+        return Status.IN_PROGRESS
+    return None
+
+
+def _lead_returns(case: Case, assignment: Assignment | None) -> str | None:
+    """The lead's return hands the case back to the center; a co-department's ends only its part."""
+    if assignment is not None and assignment.role == AssignmentRole.LEAD:
+        return Status.ACCEPTED
+    return None
+
+
 @dataclass(frozen=True)
 class Transition:
     action: str
     label: str
     sources: frozenset[str]
-    target: str | None  # None: the case keeps its status (or the service decides, as for sign/return)
+    target: str | Target | None  # None: the case keeps its status; a callable computes it
     actor: Actor
     assignment_sources: frozenset[str] = field(default_factory=frozenset)
     guard: Guard | None = None
@@ -94,8 +115,8 @@ TABLE: list[Transition] = [
     Transition("merge", _("合并重复"), frozenset({Status.REPORTED}), Status.MERGED, Actor.CENTER, style="secondary"),
     Transition("resolve_on_site", _("就地化解"), frozenset({Status.REPORTED}), Status.VERIFIED, Actor.GRID_WORKER),
     Transition("dispatch", _("派单(吹哨)"), frozenset({Status.ACCEPTED}), Status.DISPATCHED, Actor.CENTER),
-    Transition("sign", _("签收(报到)"), OPEN_WORK, None, Actor.ASSIGNEE, frozenset({AssignmentStatus.PENDING})),
-    Transition("return", _("退单"), OPEN_WORK, None, Actor.ASSIGNEE, ACTIVE, style="danger"),
+    Transition("sign", _("签收(报到)"), OPEN_WORK, _lead_signs, Actor.ASSIGNEE, frozenset({AssignmentStatus.PENDING})),
+    Transition("return", _("退单"), OPEN_WORK, _lead_returns, Actor.ASSIGNEE, ACTIVE, style="danger"),
     Transition("progress", _("办理进展"), OPEN_WORK, None, Actor.ASSIGNEE, SIGNED, style="secondary"),
     Transition(
         "request_extension",
@@ -140,6 +161,18 @@ TABLE: list[Transition] = [
 ]
 TRANSITIONS: dict[str, Transition] = {t.action: t for t in TABLE}
 ACTION_NAMES = list(TRANSITIONS)
+
+INTERNAL: list[Transition] = [
+    # The center corrects the category or urgency, in any state (not a public action).
+    Transition("reclassify", _("调整分类"), frozenset(Status.values), None, Actor.CENTER, style="secondary"),
+]
+ALL_TRANSITIONS: dict[str, Transition] = {**TRANSITIONS, **{t.action: t for t in INTERNAL}}
+
+
+def target_of(action: str, case: Case, assignment: Assignment | None = None) -> str | None:
+    """The status `action` moves the case to (None: it keeps its status)."""
+    target = ALL_TRANSITIONS[action].target
+    return target(case, assignment) if callable(target) else target
 
 
 @dataclass
@@ -197,14 +230,14 @@ def authorize(user: User, case: Case, action: str) -> Assignment | None:
     Raises ActionNotAllowed (403) if the user's role may not take it at all, and
     ActionConflict (409) if the case's state does not allow it now.
     """
-    t = TRANSITIONS.get(action)
+    t = ALL_TRANSITIONS.get(action)
     if t is None:
         raise ActionConflict(gettext("未知操作:%(action)s") % {"action": action})
     st = standing(user, case)
     if t.actor not in st.actors:
         raise ActionNotAllowed(gettext("您无权对此事项执行“%(action)s”") % {"action": t.label})
     if case.status not in t.sources:
-        if case.status == t.target:
+        if isinstance(t.target, str) and case.status == t.target:
             raise ActionConflict(
                 gettext("事项已是“%(status)s”状态,无需重复操作") % {"status": case.get_status_display()}
             )

@@ -148,9 +148,7 @@ def seed_demo_cases(
         case.next_deadline_at = min(clocks) if clocks else None
     Case.objects.bulk_update(cases, ["next_deadline_at"], batch_size=500)
     CaseEvent.objects.bulk_create(events, batch_size=1000)
-    permissions = list(
-        Permission.objects.filter(content_type__app_label="disputes", codename__in=["view_case", "act_on_case"])
-    )
+    permissions = list(Permission.objects.filter(content_type__app_label="disputes", codename__in=["view_case"]))
     CaseGroupObjectPermission.objects.bulk_create(
         [
             CaseGroupObjectPermission(group_id=a.department.group_id, permission=p, content_object_id=a.case_id)

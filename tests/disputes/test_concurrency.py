@@ -1,6 +1,7 @@
 """Two center staff dispatching at once give exactly one transition and one event (PostgreSQL, real threads)."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
@@ -87,3 +88,83 @@ def test_two_sweeps_at_once_escalate_once(world, report):
     assert sum(r.escalated for _, r in outcomes) == 30
     assert DeadlineAlert.objects.filter(level="red").count() == 30
     assert CaseEvent.objects.filter(action="escalate").count() == 30
+
+
+def test_actions_on_different_cases_do_not_wait_for_each_other(world, report):
+    """No hot row: while one action's transaction is still open, an action on another case (and a
+    reader recounting today) completes at once. With `lock_timeout` set, a wait on a shared row
+    (the old upsert of today's StatDay marker) would raise instead."""
+    from django.db import transaction
+
+    from disputes import stats
+    from disputes.models import StatDay
+
+    first = report()  # town 1
+    second = report(by=world.grid_b, micro=world.t.micro_of(world.t.grids[2])[0])  # town 2
+    stats.ensure(stats.local_today(), stats.local_today() + timedelta(days=1))
+    assert StatDay.objects.exists()  # today is stored: its marker row exists to be locked
+    holding, release = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def hold_first():
+        try:
+            with transaction.atomic():
+                services.case_accept(case=first, by=world.center_town)
+                holding.set()
+                release.wait(20)
+            outcomes["first"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcomes["first"] = exc
+            holding.set()
+        finally:
+            connections.close_all()
+
+    def act_on_second():
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '2s'")
+                services.case_accept(case=second, by=world.center_town2)
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '2s'")
+                stats.ensure(stats.local_today(), stats.local_today() + timedelta(days=1))
+            outcomes["second"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcomes["second"] = exc
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_first)
+    holder.start()
+    assert holding.wait(20)
+    other = threading.Thread(target=act_on_second)
+    other.start()
+    other.join(20)
+    finished_while_held = not other.is_alive() and "first" not in outcomes
+    release.set()
+    holder.join(20)
+    assert outcomes == {"first": "ok", "second": "ok"}, outcomes
+    assert finished_while_held
+    assert CaseEvent.objects.filter(action="accept").count() == 2
+
+
+def test_concurrent_readers_store_a_day_once(world, report):
+    """Four readers at once on a stale week: each day is stored once, and equals a plain count."""
+    from disputes import stats
+    from disputes.models import Case, DailyStat
+
+    for _ in range(3):
+        report()
+    today = stats.local_today()
+    lo = today - timedelta(days=6)
+    hi = today + timedelta(days=1)
+    stats.ensure(lo, hi)
+    rows = DailyStat.objects.count()
+    stats.invalidate([lo + timedelta(days=i) for i in range(7)])
+    outcomes = run_concurrently(4, lambda: stats.ensure(lo, hi))
+    assert all(kind == "ok" for kind, _ in outcomes), outcomes
+    assert sum(n for _, n in outcomes) >= 7  # the stale days were counted (by whoever came first)
+    assert DailyStat.objects.count() == rows
+    total = stats.Figures(world.t.district.path, lo, hi).total(lo, hi)
+    assert total["new"] == Case.objects.count() == 3

@@ -149,3 +149,19 @@ def test_involved_residents_are_linked_only_when_visible(world, categories, api)
     r = api(world.grid_a).post("/api/v1/cases/", {**body, "involved_residents": [mine.pk]}, format="json")
     assert r.status_code == 201
     assert r.json()["involved_residents"] == [{"id": mine.pk, "name": "张三"}]
+
+
+def test_a_pin_in_another_town_is_refused_like_the_same_area_chosen_by_hand(world, categories, api):
+    """One rule decides where a user may report: grid_a (town 1) may not file into town 2, neither
+    with a map pin nor by choosing the area (issue 18, defect 7)."""
+    micro = world.t.micro_grids[5]  # in town 2
+    r = post_case(api, world.grid_a, micro)
+    assert r.status_code == 400 and "lat" in r.json(), r.content
+    r = api(world.grid_a).post(
+        "/api/v1/cases/", {"category": "road_damage", "description": "x", "area": micro.pk}, format="json"
+    )
+    assert r.status_code == 400 and "area" in r.json()
+    assert not Case.objects.exists()
+    # The grid worker of that grid may, and a district hotline operator may anywhere in the district.
+    assert post_case(api, world.grid_b, micro).status_code == 201
+    assert post_case(api, world.center_district, micro).status_code == 201

@@ -94,7 +94,12 @@ def test_pages_are_scoped(world, report, browser_client):
     r = browser_client(world.official).post(f"/cases/{case.pk}/actions/accept/", follow=True)
     assert "无权" in r.content.decode()
     assert Case.objects.get(pk=case.pk).status == "reported"
-    assert browser_client(world.official).get("/cases/new/", follow=True).status_code == 200
+    # The official may not report: the form is not shown, the queue says why.
+    r = browser_client(world.official).get("/cases/new/")
+    assert r.status_code == 302 and r["Location"] == "/cases/"
+    assert "您的角色不能上报事项" in browser_client(world.official).get("/cases/new/", follow=True).content.decode()
+    r = browser_client(world.grid_a).get("/cases/new/")
+    assert r.status_code == 200 and 'name="description"' in r.content.decode()
 
 
 def test_anonymous_is_sent_to_login(world, report, client):
@@ -181,3 +186,40 @@ def test_a_very_long_queue_counts_only_up_to_the_cap(world, report, browser_clie
 
     monkeypatch.setattr(pagination, "COUNT_CAP", 100)
     assert "共 25 条" in browser_client(world.center_town).get("/cases/?tab=all").content.decode()
+
+
+@pytest.fixture
+def small_and_big(world, report):
+    """Two cases in the same state (lead signed in): one with a short timeline and one department,
+    one with a co-department and a long timeline."""
+    from disputes import services
+
+    cases = []
+    for co, notes in (([], 0), ([world.urban1], 8)):
+        case = services.case_accept(case=report(), by=world.center_town)
+        services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1, co_departments=co)
+        services.case_sign(case=case, by=world.dept_police)
+        for n in range(notes):
+            services.case_progress(case=case, by=world.dept_police, note=f"进展 {n}")
+        cases.append(case)
+    return cases
+
+
+def test_case_page_query_count_does_not_grow(world, small_and_big, browser_client, django_assert_max_num_queries):
+    small, big = small_and_big
+    center = browser_client(world.center_town)
+    with django_assert_max_num_queries(40) as few:
+        assert center.get(f"/cases/{small.pk}/").status_code == 200
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        r = center.get(f"/cases/{big.pk}/")
+    assert r.status_code == 200 and r.content.decode().count('data-event="progress"') == 8
+
+
+def test_api_detail_query_count_does_not_grow(world, small_and_big, api, django_assert_max_num_queries):
+    small, big = small_and_big
+    client = api(world.center_town)
+    with django_assert_max_num_queries(30) as few:
+        assert client.get(f"/api/v1/cases/{small.pk}/").status_code == 200
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        r = client.get(f"/api/v1/cases/{big.pk}/")
+    assert r.status_code == 200 and len(r.json()["timeline"]) == 12

@@ -87,12 +87,12 @@ def test_an_action_marks_today_stale_and_the_next_read_counts_it_again(world, we
     with clock("2026-11-19 10:00"):
         district = world.t.district.path
         before = stats.Figures(district, MON, NEXT_MON).total(MON, NEXT_MON)["new"]
-        assert not StatDay.objects.get(day=date(2026, 11, 19)).stale
+        assert not stats.is_stale(date(2026, 11, 19))
     with clock("2026-11-19 10:05"):
         report(title="F")
-        assert StatDay.objects.get(day=date(2026, 11, 19)).stale
+        assert stats.is_stale(date(2026, 11, 19))
         assert stats.Figures(district, MON, NEXT_MON).total(MON, NEXT_MON)["new"] == before + 1
-        assert not StatDay.objects.get(day=date(2026, 11, 19)).stale
+        assert not stats.is_stale(date(2026, 11, 19))
 
 
 def test_actions_that_change_finished_days_recount_them(world, week, categories):
@@ -133,7 +133,8 @@ def test_a_clock_moved_back_recounts_the_day_it_lands_on(world, week, report):
         assert not mismatches(world.t.district)
 
 
-def test_concurrent_readers_store_a_day_once(world, week):
+def test_a_fresh_day_is_kept_and_a_stale_one_is_recounted_in_place(world, week):
+    """Sequential: the concurrent version (threads on PostgreSQL) is in test_concurrency.py."""
     with clock("2026-11-24 10:00"):
         stats.ensure(MON, NEXT_MON)
         rows = DailyStat.objects.count()
@@ -179,3 +180,55 @@ def test_rebuild_stats_command(world, week):
         call_command("rebuild_stats", stdout=out)
         assert "Counted" in out.getvalue()
         assert not mismatches(world.t.district)
+
+
+def test_the_roll_up_equals_plain_counts_over_the_cases(world, week, categories):
+    """Independent of the code that fills the roll-up: plain COUNTs over the tables, per day."""
+    from datetime import timedelta
+
+    from disputes.models import DeadlineAlert, ExtensionRequest
+
+    ct, police = world.center_town, world.dept_police
+    with clock("2026-11-19 10:00"):
+        s.case_close(case=week["A"], by=ct)
+        s.case_return(case=week["D"], by=police, reason_code="not_our_duty", reason="不属本部门职责")
+        s.case_reclassify(case=week["B"], by=world.center_district, category=categories.security)
+    with clock("2026-11-24 10:00"):
+        figures = stats.Figures(world.t.district.path, MON, NEXT_MON)
+        by_day = figures.rows(MON, NEXT_MON, ("day",))
+        for i in range(7):
+            day = MON + timedelta(days=i)
+            lo, hi = stats.day_bounds(day, day + timedelta(days=1))
+            got = by_day.get((day,), Counter())
+            assert got["new"] == Case.objects.filter(created_at__gte=lo, created_at__lt=hi).count(), day
+            assert got["closed"] == Case.objects.filter(status="closed", closed_at__gte=lo, closed_at__lt=hi).count()
+            assert got["handled"] == Case.objects.filter(handled_at__gte=lo, handled_at__lt=hi).count()
+            assert (
+                got["red_alerts"]
+                == DeadlineAlert.objects.filter(level="red", created_at__gte=lo, created_at__lt=hi).count()
+            )
+            assert got["returns"] == (
+                Assignment.objects.filter(status="returned", finished_at__gte=lo, finished_at__lt=hi)
+                .exclude(return_reason_code="withdrawn")
+                .count()
+            )
+            assert (
+                got["ext_requested"]
+                == ExtensionRequest.objects.filter(requested_at__gte=lo, requested_at__lt=hi).count()
+            )
+            assert got["response_due"] == (
+                Assignment.objects.filter(sign_deadline__gte=lo, sign_deadline__lt=hi)
+                .exclude(return_reason_code="withdrawn")
+                .count()
+            )
+        by_category = figures.rows(MON, NEXT_MON, ("category",))
+        lo, hi = stats.day_bounds(MON, NEXT_MON)
+        for category_id in set(Case.objects.values_list("category_id", flat=True)):
+            want = Case.objects.filter(category_id=category_id, created_at__gte=lo, created_at__lt=hi).count()
+            assert by_category[(category_id,)]["new"] == want
+        assert figures.total(MON, NEXT_MON)["new"] == Case.objects.count() == 5
+        open_now = stats.open_now(world.t.district.path, 2)
+        assert sum(c["open"] for c in open_now.values()) == Case.objects.filter(status__in=OPEN_STATUSES).count()
+        assert sum(c["overdue"] for c in open_now.values()) == (
+            Case.objects.filter(status__in=OPEN_STATUSES, overdue=True).count()
+        )

@@ -20,19 +20,18 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from grids.geo import locate_id
 from grids.models import Area, Department, Level, Patrol, Role, User
-from grids.selectors import areas_visible_to, get_scope
+from grids.selectors import get_scope
 from grids.services import patrol_case_reported
 
-from . import deadlines, stats
-from .announce import announce
-from .models import (
+from .. import deadlines, events, stats
+from ..announce import announce
+from ..models import (
     ACTIVE_ASSIGNMENT_STATUSES,
     Assignment,
     AssignmentRole,
     AssignmentStatus,
     Attachment,
     Case,
-    CaseEvent,
     CaseNumberSequence,
     Category,
     ExtensionRequest,
@@ -44,11 +43,12 @@ from .models import (
     Status,
     Urgency,
 )
-from .uploads import validate_uploads
-from .workflow import TRANSITIONS, ActionNotAllowed, authorize
+from ..selectors import may_report, may_report_in
+from ..uploads import validate_uploads
+from ..workflow import ActionNotAllowed, authorize, target_of
 
-REPORTER_ROLES = {Role.GRID_WORKER, Role.GRID_CHIEF, Role.CENTER_STAFF}
-CASE_PERMISSIONS = ("view_case", "act_on_case")
+# What dispatch grants a department's group on the case (read by selectors.cases_visible_to).
+CASE_PERMISSIONS = ("view_case",)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -72,30 +72,6 @@ def _next_number(now: datetime) -> str:
     return f"{day:%Y%m%d}-{last:04d}"
 
 
-def _event(
-    case: Case,
-    *,
-    by: User | None,
-    action: str,
-    from_status: str,
-    comment: str = "",
-    data: dict | None = None,
-    at: datetime | None = None,
-) -> CaseEvent:
-    at = at or timezone.now()
-    stats.touch(at)
-    return CaseEvent.objects.create(
-        case=case,
-        actor=by,
-        action=action,
-        from_status=from_status,
-        to_status=case.status,
-        comment=comment,
-        data=data or {},
-        created_at=at,
-    )
-
-
 def _lock(case: Case) -> Case:
     """Re-read the case under a row lock, with what the transition table's guards look at."""
     locked = (
@@ -109,13 +85,17 @@ def _lock(case: Case) -> Case:
 
 
 def _begin(case: Case, by: User, action: str) -> tuple[Case, Assignment | None, str]:
+    """Lock the case, check the action against the table on the locked row, and mark today's
+    figures stale (every action changes what happened today)."""
     locked = _lock(case)
     assignment = authorize(by, locked, action)
+    stats.touch()
     return locked, assignment, locked.status
 
 
-def _apply_target(case: Case, action: str) -> None:
-    target = TRANSITIONS[action].target
+def _apply_target(case: Case, action: str, assignment: Assignment | None = None) -> None:
+    """Move the case to the table's target state for this action (computed for sign and return)."""
+    target = target_of(action, case, assignment)
     if target is not None:
         case.status = target
 
@@ -225,8 +205,7 @@ def case_create(
     A map pin routes it to the micro-grid containing the point; without a pin the reporter picks
     an area. The case goes to the town center over that area.
     """
-    scope = get_scope(by)
-    if not (scope.is_admin or scope.has_role(*REPORTER_ROLES)):
+    if not may_report(by):
         raise ActionNotAllowed(_("您的角色不能上报事项"))
     errors: dict[str, list[str]] = {}
     if not description or not description.strip():
@@ -246,9 +225,11 @@ def case_create(
                 errors.setdefault("lat", []).append(_("该位置不在本区任何网格内"))
             else:
                 area = Area.objects.get(pk=routed_id)
+                if not may_report_in(by, area):
+                    errors.setdefault("lat", []).append(_("该位置不在您可上报的网格内"))
     elif area is None:
         errors.setdefault("area", []).append(_("请在地图上标注位置,或选择所属区域"))
-    elif not areas_visible_to(by).filter(pk=area.pk).exists():
+    elif not may_report_in(by, area):
         errors.setdefault("area", []).append(_("您不能向该区域上报事项"))
     validated = []
     try:
@@ -301,14 +282,8 @@ def case_create(
         )
         attachment.file.save(f"{token}.{info.extension}", f, save=False)
         attachment.save()
-    _event(
-        case,
-        by=by,
-        action="create",
-        from_status="",
-        data={"area": area.pk, "lat": lat, "lng": lng, "attachments": len(validated)},
-        at=now,
-    )
+    stats.touch(now)
+    events.case_created(case, by=by, attachments=len(validated), at=now)
     return case
 
 
@@ -322,7 +297,7 @@ def case_accept(*, case: Case, by: User, comment: str = "") -> Case:
     case, _a, before = _begin(case, by, "accept")
     _apply_target(case, "accept")
     _save(case, "status")
-    _event(case, by=by, action="accept", from_status=before, comment=comment)
+    events.case_accepted(case, by=by, from_status=before, comment=comment)
     return case
 
 
@@ -335,7 +310,7 @@ def case_reject(*, case: Case, by: User, reason: str) -> Case:
     _apply_target(case, "reject")
     case.closed_at = timezone.now()
     _save(case, "status", "closed_at")
-    _event(case, by=by, action="reject", from_status=before, comment=reason.strip())
+    events.case_rejected(case, by=by, from_status=before, reason=reason.strip())
     return case
 
 
@@ -351,7 +326,7 @@ def case_merge(*, case: Case, by: User, into: Case) -> Case:
     case.merged_into = into
     case.closed_at = timezone.now()
     _save(case, "status", "merged_into", "closed_at")
-    _event(case, by=by, action="merge", from_status=before, data={"into": into.pk, "into_number": into.number})
+    events.case_merged(case, by=by, from_status=before, into=into)
     return case
 
 
@@ -405,20 +380,15 @@ def case_dispatch(
     _save(case, "status", "dispatched_at", "overdue")
     refresh_clocks(case)
     _sync_department_access(case)
-    event = _event(
+    event = events.case_dispatched(
         case,
         by=by,
-        action="dispatch",
         from_status=before,
+        lead=lead_department,
+        co=co_departments,
+        sign_deadline=sign_deadline,
+        handle_deadline=handle_deadline,
         comment=comment,
-        data={
-            "lead_department": lead_department.pk,
-            "lead_department_name": lead_department.name,
-            "co_departments": [d.pk for d in co_departments],
-            "co_department_names": [d.name for d in co_departments],
-            "sign_deadline": sign_deadline.isoformat(),
-            "handle_deadline": handle_deadline.isoformat(),
-        },
     )
     announce(
         case, "dispatch", department_ids=[lead_department.pk, *(d.pk for d in co_departments)], by=by, event_id=event.pk
@@ -441,13 +411,8 @@ def case_approve_extension(*, case: Case, by: User, comment: str = "") -> Case:
     request.save(update_fields=["status", "decided_by", "decided_at", "comment"])
     refresh_clocks(case)
     stats.invalidate_case(case)
-    _event(
-        case,
-        by=by,
-        action="approve_extension",
-        from_status=before,
-        comment=comment,
-        data={"days": request.days, "handle_deadline": new_deadline.isoformat()},
+    events.extension_approved(
+        case, by=by, from_status=before, days=request.days, handle_deadline=new_deadline, comment=comment
     )
     return case
 
@@ -460,7 +425,7 @@ def case_refuse_extension(*, case: Case, by: User, comment: str = "") -> Case:
     request.status = ExtensionStatus.REFUSED
     request.decided_by, request.decided_at, request.comment = by, timezone.now(), comment
     request.save(update_fields=["status", "decided_by", "decided_at", "comment"])
-    _event(case, by=by, action="refuse_extension", from_status=before, comment=comment, data={"days": request.days})
+    events.extension_refused(case, by=by, from_status=before, days=request.days, comment=comment)
     return case
 
 
@@ -470,7 +435,7 @@ def case_verify(*, case: Case, by: User, comment: str = "") -> Case:
     case, _a, before = _begin(case, by, "verify")
     _apply_target(case, "verify")
     _save(case, "status")
-    _event(case, by=by, action="verify", from_status=before, comment=comment)
+    events.case_verified(case, by=by, from_status=before, comment=comment)
     return case
 
 
@@ -489,7 +454,7 @@ def case_rework(*, case: Case, by: User, reason: str) -> Case:
     case.handled_at = None
     _save(case, "status", "handled_at")
     refresh_clocks(case)
-    _event(case, by=by, action="rework", from_status=before, comment=reason.strip())
+    events.case_reworked(case, by=by, from_status=before, reason=reason.strip())
     return case
 
 
@@ -502,7 +467,7 @@ def case_feedback(*, case: Case, by: User, satisfaction: str, comment: str = "")
     stats.invalidate_case(case)  # it may change what finished days counted
     case.satisfaction = satisfaction
     _save(case, "satisfaction")
-    _event(case, by=by, action="feedback", from_status=before, comment=comment, data={"satisfaction": satisfaction})
+    events.feedback_given(case, by=by, from_status=before, satisfaction=satisfaction, comment=comment)
     return case
 
 
@@ -516,7 +481,7 @@ def case_reopen(*, case: Case, by: User, reason: str) -> Case:
     _apply_target(case, "reopen")
     case.handled_at = None
     _save(case, "status", "handled_at")
-    _event(case, by=by, action="reopen", from_status=before, comment=reason.strip())
+    events.case_reopened(case, by=by, from_status=before, reason=reason.strip())
     return case
 
 
@@ -528,7 +493,7 @@ def case_close(*, case: Case, by: User, comment: str = "") -> Case:
     case.closed_at = timezone.now()
     case.next_deadline_at = None
     _save(case, "status", "closed_at", "next_deadline_at")
-    _event(case, by=by, action="close", from_status=before, comment=comment)
+    events.case_closed(case, by=by, from_status=before, comment=comment)
     return case
 
 
@@ -545,13 +510,8 @@ def case_escalate(*, case: Case, by: User, reason: str) -> Case:
     previous = case.center
     case.center = district
     _save(case, "center")
-    event = _event(
-        case,
-        by=by,
-        action="escalate",
-        from_status=before,
-        comment=reason.strip(),
-        data={"from_center": previous.pk, "to_center": district.pk, "automatic": False},
+    event = events.case_escalated(
+        case, by=by, from_status=before, from_center=previous.pk, to_center=district.pk, reason=reason.strip()
     )
     announce(case, "escalate", by=by, event_id=event.pk)
     return case
@@ -570,7 +530,7 @@ def case_resolve_on_site(*, case: Case, by: User, result: str) -> Case:
     _apply_target(case, "resolve_on_site")
     case.handled_at = timezone.now()
     _save(case, "status", "handled_at")
-    _event(case, by=by, action="resolve_on_site", from_status=before, comment=result.strip())
+    events.case_resolved_on_site(case, by=by, from_status=before, result=result.strip())
     return case
 
 
@@ -585,21 +545,11 @@ def case_sign(*, case: Case, by: User) -> Case:
     now = timezone.now()
     assignment.status, assignment.signed_at = AssignmentStatus.SIGNED, now
     assignment.save(update_fields=["status", "signed_at"])
-    if assignment.role == AssignmentRole.LEAD and case.status == Status.DISPATCHED:
-        case.status = Status.IN_PROGRESS
+    if target_of("sign", case, assignment) is not None:
+        _apply_target(case, "sign", assignment)
         _save(case, "status")
     refresh_clocks(case)
-    _event(
-        case,
-        by=by,
-        action="sign",
-        from_status=before,
-        data={
-            "department": assignment.department_id,
-            "department_name": assignment.department.name,
-            "role": assignment.role,
-        },
-    )
+    events.case_signed(case, by=by, from_status=before, assignment=assignment)
     return case
 
 
@@ -623,30 +573,26 @@ def case_return(*, case: Case, by: User, reason_code: str, reason: str) -> Case:
     assignment.status, assignment.finished_at = AssignmentStatus.RETURNED, now
     assignment.return_reason_code, assignment.return_reason = reason_code, reason.strip()
     assignment.save(update_fields=["status", "finished_at", "return_reason_code", "return_reason"])
+    withdrawn = 0
     if assignment.role == AssignmentRole.LEAD:
-        case.assignments.filter(status__in=ACTIVE_ASSIGNMENT_STATUSES).update(
+        withdrawn = case.assignments.filter(status__in=ACTIVE_ASSIGNMENT_STATUSES).update(
             status=AssignmentStatus.RETURNED, finished_at=now, return_reason_code=ReturnReason.WITHDRAWN
         )
-        case.status = Status.ACCEPTED
-        case.extensions.filter(status=ExtensionStatus.PENDING).update(
-            status=ExtensionStatus.REFUSED, decided_at=now, comment=_("主办部门已退单")
-        )
+        # Dropped, decided by nobody (the timeline's return event says why, in the reader's language).
+        case.extensions.filter(status=ExtensionStatus.PENDING).update(status=ExtensionStatus.REFUSED, decided_at=now)
+    _apply_target(case, "return", assignment)
     case.return_count += 1
     _save(case, "status", "return_count")
     refresh_clocks(case)
     _sync_department_access(case)
-    event = _event(
+    event = events.case_returned(
         case,
         by=by,
-        action="return",
         from_status=before,
-        comment=reason.strip(),
-        data={
-            "department": assignment.department_id,
-            "department_name": assignment.department.name,
-            "role": assignment.role,
-            "reason_code": reason_code,
-        },
+        assignment=assignment,
+        reason_code=reason_code,
+        reason=reason.strip(),
+        withdrawn=withdrawn,
     )
     announce(case, "return", by=by, event_id=event.pk)
     return case
@@ -658,14 +604,7 @@ def case_progress(*, case: Case, by: User, note: str) -> Case:
     if not note or not note.strip():
         raise ValidationError({"note": [_("请填写进展情况")]})
     case, assignment, before = _begin(case, by, "progress")
-    _event(
-        case,
-        by=by,
-        action="progress",
-        from_status=before,
-        comment=note.strip(),
-        data={"department": assignment.department_id, "department_name": assignment.department.name},
-    )
+    events.progress_noted(case, by=by, from_status=before, assignment=assignment, note=note.strip())
     return case
 
 
@@ -681,9 +620,7 @@ def case_request_extension(*, case: Case, by: User, days: int, reason: str) -> C
         raise ValidationError(errors)
     case, assignment, before = _begin(case, by, "request_extension")
     ExtensionRequest.objects.create(case=case, assignment=assignment, days=days, reason=reason.strip(), requested_by=by)
-    event = _event(
-        case, by=by, action="request_extension", from_status=before, comment=reason.strip(), data={"days": days}
-    )
+    event = events.extension_requested(case, by=by, from_status=before, days=days, reason=reason.strip())
     announce(case, "request_extension", by=by, event_id=event.pk)
     return case
 
@@ -701,14 +638,7 @@ def case_report(*, case: Case, by: User, result: str) -> Case:
     )
     assignment.save(update_fields=["status", "finished_at", "result"])
     refresh_clocks(case)
-    _event(
-        case,
-        by=by,
-        action="report",
-        from_status=before,
-        comment=result.strip(),
-        data={"department": assignment.department_id, "department_name": assignment.department.name},
-    )
+    events.co_department_reported(case, by=by, from_status=before, assignment=assignment, result=result.strip())
     return case
 
 
@@ -725,14 +655,7 @@ def case_handle(*, case: Case, by: User, result: str) -> Case:
     case.handled_at = now
     _save(case, "status", "handled_at")
     refresh_clocks(case)
-    event = _event(
-        case,
-        by=by,
-        action="handle",
-        from_status=before,
-        comment=result.strip(),
-        data={"department": assignment.department_id, "department_name": assignment.department.name},
-    )
+    event = events.case_handled(case, by=by, from_status=before, assignment=assignment, result=result.strip())
     announce(case, "handle", by=by, event_id=event.pk)
     return case
 
@@ -744,10 +667,7 @@ def case_handle(*, case: Case, by: User, result: str) -> Case:
 @transaction.atomic
 def case_reclassify(*, case: Case, by: User, category: Category | None = None, urgency: str | None = None) -> Case:
     """The center corrects the category or urgency; running clocks are recomputed from dispatch."""
-    case = _lock(case)
-    scope = get_scope(by)
-    if not any(g.role == Role.CENTER_STAFF and g.area and g.area.pk == case.center_id for g in scope.grants):
-        raise ActionNotAllowed(_("只有责任中心可以修改分类和紧急程度"))
+    case, _a, _before = _begin(case, by, "reclassify")
     if urgency is not None and urgency not in Urgency.values:
         raise ValidationError({"urgency": [_("紧急程度无效")]})
     before = {"category": case.category_id, "urgency": case.urgency}
@@ -761,17 +681,11 @@ def case_reclassify(*, case: Case, by: User, category: Category | None = None, u
         a.save(update_fields=["sign_deadline", "handle_deadline", "sign_warn_at"])
     refresh_clocks(case)
     stats.invalidate_case(case)  # and the days of its new limits
-    _event(
-        case,
-        by=by,
-        action="reclassify",
-        from_status=case.status,
-        data={"before": before, "after": {"category": case.category_id, "urgency": case.urgency}},
-    )
+    events.case_reclassified(case, by=by, before=before, after={"category": case.category_id, "urgency": case.urgency})
     return case
 
 
-ACTION_SERVICES = {
+ACTION_SERVICES = {  # every public transition has its service: tests/disputes/test_workflow_table.py
     "accept": case_accept,
     "reject": case_reject,
     "merge": case_merge,
@@ -792,6 +706,5 @@ ACTION_SERVICES = {
     "close": case_close,
     "escalate": case_escalate,
 }
-assert set(ACTION_SERVICES) == set(TRANSITIONS), "every declared transition has its service"
 
-__all__ = ["ACTION_SERVICES", "Kind", "case_create", "refresh_clocks"]
+__all__ = ["ACTION_SERVICES", "Kind", "case_create", "refresh_clocks"]  # Kind: re-exported for the API

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('disputes', '0004_daily_rollup'),
+        ("disputes", "0005_core_typed_events_and_dirty_days"),
         ('grids', '0005_field_work'),
     ]
 
