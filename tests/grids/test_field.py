@@ -524,3 +524,12 @@ def test_follow_up_assigned_from_the_resident_page_and_visited_from_the_househol
         client = browser_client(persona)
         assert client.get(reverse("household_visit", args=[h1.pk])).status_code == 404
         assert client.post(reverse("follow_up_assign", args=[wang.pk]), {}).status_code == 404
+
+
+def test_admin_lists_field_records_read_only(world, homes, browser_client):
+    services.patrol_start(by=world.grid_a, grid=world.t.grids[0])
+    services.visit_log(by=world.grid_a, household=homes["h1"], purpose="routine")
+    admin = browser_client(world.admin)
+    for model in ("patrol", "visit", "followup", "registrationchange"):
+        assert admin.get(f"/admin/grids/{model}/").status_code == 200, model
+        assert admin.get(f"/admin/grids/{model}/add/").status_code == 403, model
