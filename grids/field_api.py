@@ -145,8 +145,10 @@ class PatrolViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         request=PatrolCreateSerializer,
         responses={
             201: PatrolDetailSerializer,
+            200: OpenApiResponse(PatrolDetailSerializer, description="The same patrol sent again: nothing new."),
             400: OpenApiResponse(description="Field errors."),
             403: OpenApiResponse(description="Not a grid worker of that grid."),
+            409: OpenApiResponse(description="A patrol with this start was recorded with other content."),
         },
     )
     def create(self, request: Request, *args, **kwargs) -> Response:
@@ -168,10 +170,16 @@ class PatrolViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             )
         except (services.FieldNotAllowed, services.FieldConflict) as exc:
             raise _to_403_409(exc) from exc
+        replayed = getattr(patrol, "replayed", False)
         patrol = self.get_queryset().prefetch_related("points").get(pk=patrol.pk)
+        patrol.replayed = replayed
         visits = list(visits_visible_to(request.user).filter(patrol=patrol).order_by("visited_at", "id"))
         context = self.get_serializer_context() | {"cases": self._cases([patrol]), "visits": visits}
-        return Response(PatrolDetailSerializer(patrol, context=context).data, status=status.HTTP_201_CREATED)
+        replayed = getattr(patrol, "replayed", False)
+        return Response(
+            PatrolDetailSerializer(patrol, context=context).data,
+            status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED,
+        )
 
     def _grid(self, grid_id: int | None) -> Area:
         own = patrol_grids_for(self.request.user)

@@ -49,6 +49,8 @@ class Patrol(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["worker"], condition=Q(ended_at__isnull=True), name="patrol_one_open"),
+            # An offline phone may send the same patrol twice: it is recorded once.
+            models.UniqueConstraint(fields=["worker", "started_at"], name="patrol_once_per_start"),
             models.CheckConstraint(
                 condition=Q(ended_at__isnull=True) | Q(ended_at__gte=F("started_at")), name="patrol_ends_after_start"
             ),

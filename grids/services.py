@@ -269,8 +269,17 @@ def patrol_record(
     nothing_found: bool = False,
     note: str = "",
 ) -> Patrol:
-    """A whole patrol at once, as an offline phone sends it when the signal returns."""
+    """A whole patrol at once, as an offline phone sends it when the signal returns.
+
+    Sent again (a lost answer, a retry), the same patrol is recorded once: the existing one comes
+    back with `replayed` set; the same start with a different end is a conflict."""
     _check_grid(by, grid)
+    existing = Patrol.objects.filter(worker=by, started_at=started_at).first()
+    if existing is not None:
+        if existing.ended_at != ended_at or existing.grid_id != grid.pk:
+            raise FieldConflict(_("这次巡查已记录,且内容不同"))
+        existing.replayed = True
+        return existing
     errors: dict[str, list[str]] = {}
     now = timezone.now()
     if ended_at < started_at:

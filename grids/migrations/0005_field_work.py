@@ -239,5 +239,9 @@ class Migration(migrations.Migration):
             model_name="patrol",
             index=models.Index(fields=["grid", "started_at"], name="patrol_grid_started"),
         ),
+        migrations.AddConstraint(
+            model_name="patrol",
+            constraint=models.UniqueConstraint(fields=("worker", "started_at"), name="patrol_once_per_start"),
+        ),
         migrations.RunPython(fill_household_paths, migrations.RunPython.noop),
 ]

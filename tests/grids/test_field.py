@@ -181,6 +181,11 @@ def test_api_takes_a_whole_offline_patrol(world, homes, report, api):
     data = response.json()
     assert data["grid"]["id"] == world.t.grids[0].pk and data["duration_minutes"] == 50
     assert len(data["track"]) == 4 and len(data["visits"]) == 2 and data["cases"] == [case.pk]
+    # Sent again (the answer was lost offline): recorded once.
+    again = api(world.grid_a).post(f"{API}/patrols/", body, format="json")
+    assert again.status_code == 200 and again.json()["id"] == data["id"] and Patrol.objects.count() == 1
+    changed = {**body, "ended_at": (start + timedelta(minutes=55)).isoformat()}
+    assert api(world.grid_a).post(f"{API}/patrols/", changed, format="json").status_code == 409
     case.refresh_from_db()
     assert case.patrol_id == data["id"]
     # The follow-up visit moved the next due date.
