@@ -153,6 +153,10 @@ class Case(models.Model):
     )
     involved_people = models.TextField(_("涉及人员"), blank=True)
     involved_residents = models.ManyToManyField(Resident, verbose_name=_("涉及居民"), blank=True)
+    # The patrol (巡查) on which the grid worker found this case, if any.
+    patrol = models.ForeignKey(
+        "grids.Patrol", verbose_name=_("巡查"), null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.REPORTED)
     center = models.ForeignKey(
         Area,

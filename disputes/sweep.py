@@ -22,6 +22,7 @@ from django.utils import timezone
 from grids import audiences, outbox
 from grids.messages import label
 from grids.notifications import Message, notify_many
+from grids.services import sweep_visits
 
 from . import messages as messages_
 from .models import AlertLevel, Assignment, Clock, Urgency
@@ -42,6 +43,7 @@ class SweepResult:
     escalated: int = 0
     published: int = 0
     batches: int = 0
+    follow_ups: int = 0
     cases: set[int] = field(default_factory=set)
 
     @property
@@ -82,6 +84,7 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
                 _notify(lapsed.alerts, lapsed.escalations, now=now, calendar=calendar)
         if len(batch) < batch_size:
             break
+    result.follow_ups = sweep_visits(now=now)  # field work: overdue special-population visits (帮教)
     return result
 
 

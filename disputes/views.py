@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from grids.models import Role
 from grids.pagination import CappedPaginator
 from grids.selectors import get_scope
+from grids.services import open_patrol_of
 
 from . import events, selectors, services
 from .actions import form_for, perform_action
@@ -91,9 +92,13 @@ def case_new(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("您的角色不能上报事项"))
         return redirect("case_list")
     form = CaseForm(request.POST or None, user=request.user)
+    # Reported during a patrol (巡查): the patrol page links here with ?patrol=<id>.
+    patrol = open_patrol_of(request.user) if request.GET.get("patrol") else None
     if request.method == "POST" and form.is_valid():
         try:
-            case = services.case_create(by=request.user, files=request.FILES.getlist("photos"), **form.cleaned_data)
+            case = services.case_create(
+                by=request.user, files=request.FILES.getlist("photos"), patrol=patrol, **form.cleaned_data
+            )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -101,7 +106,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, _("已上报,编号 %(number)s,归属 %(area)s") % {"number": case.number, "area": case.area.name}
             )
-            return redirect("case_detail", pk=case.pk)
+            return redirect("patrol_detail", pk=patrol.pk) if patrol else redirect("case_detail", pk=case.pk)
     home = scope.home_area()
     map_data = {
         "center": home.centroid if home else None,

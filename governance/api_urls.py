@@ -8,6 +8,7 @@ from disputes import api as disputes_api
 from governance import api as governance_api
 from governance.dashboard_views import DashboardAPIView
 from grids import api as grids_api
+from grids import field_api as grids_field_api
 
 router = DefaultRouter()
 router.register("areas", grids_api.AreaViewSet, basename="area")
@@ -17,6 +18,9 @@ router.register("notifications", grids_api.NotificationViewSet, basename="notifi
 router.register("categories", disputes_api.CategoryViewSet, basename="category")
 router.register("cases", disputes_api.CaseViewSet, basename="case")
 router.register("reports", governance_api.ReportViewSet, basename="report")
+# Field work (issue 16)
+router.register("patrols", grids_field_api.PatrolViewSet, basename="patrol")
+router.register("households", grids_field_api.HouseholdViewSet, basename="household")
 
 urlpatterns = [
     path("auth/token/", grids_api.ObtainTokenView.as_view(), name="api-token"),

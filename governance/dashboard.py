@@ -12,6 +12,7 @@ from django.utils import timezone
 from disputes import stats
 from disputes.models import Category
 from disputes.stats import GOOD_SATISFACTION
+from grids.figures import patrol_figures
 from grids.models import Area, Department, User
 from grids.periods import ratio
 from grids.selectors import areas_visible_to
@@ -70,6 +71,7 @@ def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict
         "children": _children(area, by_child, open_now, user),
         "departments": _departments(figures.rows(*period, ("department",))),
         "generated_at": now.isoformat(),
+        "patrols": patrol_figures(area=area, start=start, end=end, user=user, now=now),
     }
 
 

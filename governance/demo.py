@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from disputes.models import Category, Kind
 from governance.demo_cases import seed_demo_cases
+from governance.demo_field import seed_demo_field
 from grids.geo import centroid_of
 from grids.models import (
     LEVEL_ORDER,
@@ -492,7 +493,10 @@ def _seed_residents(planned: list[PlannedArea], areas: dict[str, Area], progress
     for p in missing:
         if p.household_number not in households and p.household_number not in new_households:
             new_households[p.household_number] = Household(
-                number=p.household_number, micro_grid=areas[p.micro_grid_code], address=p.address
+                number=p.household_number,
+                micro_grid=areas[p.micro_grid_code],
+                area_path=areas[p.micro_grid_code].path,
+                address=p.address,
             )
     Household.objects.bulk_create(list(new_households.values()), batch_size=500)
     households |= new_households
@@ -603,4 +607,5 @@ def seed_demo(*, password: str, progress: Progress | None = None) -> SeedResult:
     )
     users = {u.username: u for u in User.objects.filter(username__in=[login.username for login in DEMO_LOGINS])}
     result.created["cases"] = seed_demo_cases(users=users, progress=report)
+    result.created |= seed_demo_field(progress=report)  # field work (issue 16): buildings, patrols, visits
     return result

@@ -62,9 +62,9 @@ def home(request: HttpRequest) -> HttpResponse:
         grid = scope.home_area()
         if grid is not None:
             # The grid's own small dashboard: the last 30 days.
-            context["grid_figures"] = dashboard_figures(
-                area=grid, start=today - timedelta(days=29), end=today, user=user
-            )["kpis"]
+            figures = dashboard_figures(area=grid, start=today - timedelta(days=29), end=today, user=user)
+            context["grid_figures"] = figures["kpis"]
+            context["patrol_figures"] = figures["patrols"]  # field work: the worker's own grid
     context["can_report"] = scope.is_admin or scope.has_role(Role.GRID_WORKER, Role.GRID_CHIEF, Role.CENTER_STAFF)
     context["tab_labels"] = TAB_LABELS
     return render(request, "home.html", context)

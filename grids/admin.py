@@ -3,7 +3,21 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from . import geo
-from .models import Area, Building, Department, DepartmentKind, Household, Membership, Notification, Resident, User
+from .models import (
+    Area,
+    Building,
+    Department,
+    DepartmentKind,
+    FollowUp,
+    Household,
+    Membership,
+    Notification,
+    Patrol,
+    RegistrationChange,
+    Resident,
+    User,
+    Visit,
+)
 from .services import area_path_for, department_group, membership_grant, membership_revoke
 
 
@@ -118,6 +132,10 @@ class HouseholdAdmin(admin.ModelAdmin):
     search_fields = ["number", "address"]
     autocomplete_fields = ["micro_grid", "building"]
 
+    def save_model(self, request, obj, form, change):
+        obj.area_path = obj.micro_grid.path  # the scoping copy (field work)
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(Building)
 class BuildingAdmin(admin.ModelAdmin):
@@ -134,3 +152,39 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# Field work: records written by the services (patrols, visits, follow-ups, the registration
+# audit) are read-only here, so no admin edit bypasses their validation or the audit.
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Patrol)
+class PatrolAdmin(_ReadOnlyAdmin):
+    list_display = ["grid", "worker", "started_at", "ended_at", "nothing_found", "case_count"]
+    list_select_related = ["grid", "worker"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(Visit)
+class VisitAdmin(_ReadOnlyAdmin):
+    list_display = ["visited_at", "purpose", "by", "household", "resident"]
+    list_filter = ["purpose"]
+    list_select_related = ["by", "household", "resident"]
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(_ReadOnlyAdmin):
+    list_display = ["resident", "helper", "frequency_days", "next_due_at", "active"]
+    list_select_related = ["resident", "helper"]
+
+
+@admin.register(RegistrationChange)
+class RegistrationChangeAdmin(_ReadOnlyAdmin):
+    list_display = ["at", "action", "by", "household", "resident"]
+    list_select_related = ["by", "household", "resident"]

@@ -945,7 +945,10 @@ def _write_residents(
     for r in rows:
         if r.household_number and r.household_number not in households and r.household_number not in new_households:
             new_households[r.household_number] = Household(
-                number=r.household_number, micro_grid=areas[r.micro_grid_code], address=r.address
+                number=r.household_number,
+                micro_grid=areas[r.micro_grid_code],
+                area_path=areas[r.micro_grid_code].path,
+                address=r.address,
             )
     Household.objects.bulk_create(list(new_households.values()), batch_size=BATCH_SIZE)
     households = households | new_households

@@ -74,3 +74,13 @@ def render(key: str, params: dict | None, part: str = "title", *, fallback: str 
         return str(text) % values
     except (TypeError, ValueError):
         return str(text)
+
+
+# Field work (帮教): an overdue follow-up visit, sent to the helper and the town center.
+from django.utils.translation import gettext_lazy  # noqa: E402
+
+FOLLOW_UP_OVERDUE = define(
+    "field.follow_up_overdue",
+    gettext_lazy("帮教走访逾期:%(name)s"),
+    gettext_lazy("%(kind)s %(name)s 的帮教走访已于 %(due)s 到期,请尽快走访。"),
+)

@@ -184,6 +184,7 @@ class Building(models.Model):
     micro_grid = models.ForeignKey(Area, verbose_name=_("微网格"), on_delete=models.PROTECT, related_name="buildings")
     name = models.CharField(_("楼栋"), max_length=100)
     address = models.CharField(_("地址"), max_length=200, blank=True)
+    units = models.PositiveSmallIntegerField(_("单元数"), default=1)
 
     class Meta:
         verbose_name = _("楼栋")
@@ -199,6 +200,12 @@ class Household(models.Model):
     micro_grid = models.ForeignKey(Area, verbose_name=_("微网格"), on_delete=models.PROTECT, related_name="households")
     building = models.ForeignKey(Building, verbose_name=_("楼栋"), null=True, blank=True, on_delete=models.SET_NULL)
     address = models.CharField(_("地址"), max_length=200, blank=True)
+    # Field work (一户一档): the unit and room in the building, and the household's flags.
+    unit = models.CharField(_("单元"), max_length=20, blank=True)
+    room = models.CharField(_("门牌/室号"), max_length=20, blank=True)
+    rental = models.BooleanField(_("出租房屋"), default=False)
+    # Copy of micro_grid.path, so scoping is one indexed prefix query without a join.
+    area_path = models.CharField(max_length=255, editable=False, default="", db_index=True)
 
     class Meta:
         verbose_name = _("户")
@@ -242,6 +249,7 @@ class Resident(models.Model):
         _("特殊人群"), max_length=32, choices=SpecialPopulation.choices, blank=True, default=""
     )
     key_person = models.BooleanField(_("重点人员"), default=False)
+    floating = models.BooleanField(_("流动人口"), default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -360,3 +368,15 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task}{self.args}"
+
+
+# Field work (patrols, visits, follow-ups, the registration audit) lives in its own module.
+from .field_models import (  # noqa: E402, F401
+    FollowUp,
+    FollowUpLapse,
+    Patrol,
+    PatrolPoint,
+    RegistrationChange,
+    Visit,
+    VisitPurpose,
+)

@@ -157,3 +157,70 @@ def team_of(area: Area) -> QuerySet[Membership]:
         .select_related("user", "area")
         .order_by("area__path", "role", "user__username")
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Field work: patrols, visits, households, follow-ups (帮教) and the registration audit
+# --------------------------------------------------------------------------------------------------
+
+
+def households_visible_to(user: User) -> QuerySet:
+    """Household files (一户一档) of the user's areas; department staff keep no resident register."""
+    from .models import Household
+
+    return Household.objects.filter(get_scope(user).path_q("area_path"))
+
+
+def patrols_visible_to(user: User) -> QuerySet:
+    """Patrols in the user's areas (grid worker, chief, center, official, mediator, legal staff)."""
+    from .models import Patrol
+
+    return Patrol.objects.filter(get_scope(user).path_q("area_path")).select_related("worker", "grid")
+
+
+def can_see_follow_ups(user: User, area_path: str) -> bool:
+    """Special-population follow-ups (帮教) are sensitive: the same roles as `can_see_sensitive`."""
+    return get_scope(user).covers(area_path, roles=SENSITIVE_ROLES)
+
+
+def follow_ups_visible_to(user: User) -> QuerySet:
+    """Follow-ups only for the roles that need them, in their own area (never mediators, officials,
+    departments or outsiders)."""
+    from .models import FollowUp
+
+    return FollowUp.objects.filter(get_scope(user).path_q("area_path", roles=SENSITIVE_ROLES))
+
+
+def visits_visible_to(user: User) -> QuerySet:
+    """Visits in the user's areas; special-population follow-up visits only where the user may see
+    sensitive data."""
+    from .models import Visit, VisitPurpose
+
+    scope = get_scope(user)
+    qs = Visit.objects.select_related("by", "household", "resident")
+    if scope.is_admin:
+        return qs
+    ordinary = scope.path_q("area_path") & ~Q(purpose=VisitPurpose.FOLLOW_UP)
+    sensitive = scope.path_q("area_path", roles=SENSITIVE_ROLES)
+    return qs.filter(ordinary | sensitive)
+
+
+def registration_changes_visible_to(user: User) -> QuerySet:
+    """The door-registration audit: those who keep the register (grid workers, chiefs, centers)."""
+    from .models import RegistrationChange
+
+    return RegistrationChange.objects.filter(get_scope(user).path_q("area_path", roles=SENSITIVE_ROLES))
+
+
+REGISTRAR_ROLES = {Role.GRID_WORKER, Role.GRID_CHIEF}
+
+
+def can_register_in(user: User, area_path: str) -> bool:
+    """Door-to-door registration: grid workers and chiefs, in their own grid."""
+    return get_scope(user).covers(area_path, roles=REGISTRAR_ROLES)
+
+
+def patrol_grids_for(user: User) -> list[Area]:
+    """The grids a user may patrol: those they work in as grid worker or chief."""
+    scope = get_scope(user)
+    return [a for a in scope.areas(REGISTRAR_ROLES) if a.level in ("grid", "micro_grid")]

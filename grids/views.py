@@ -139,8 +139,26 @@ def area_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "sees_residents": sees_residents,
             "residents_total": residents_total,
             "map_data": map_data if (map_data["area"] or child_features) else None,
+            **_field_context(user, area),
         },
     )
+
+
+def _field_context(user, area: Area) -> dict:
+    """Field work on the area page: its recent patrols (with visits and cases found)."""
+    from django.db.models import Count
+
+    from .selectors import patrols_visible_to
+
+    if area.level not in (Level.GRID, Level.MICRO_GRID, Level.VILLAGE):
+        return {}
+    patrols = (
+        patrols_visible_to(user)
+        .filter(area_path__startswith=area.path)
+        .annotate(visit_count=Count("visits"))
+        .order_by("-started_at", "-id")[:5]
+    )
+    return {"recent_patrols": list(patrols), "shows_patrols": _sees_residents(user)}
 
 
 # Order of the groups on the team page: the grid's own people first ("1+3"), then the wider "N".
@@ -261,10 +279,13 @@ def resident_list(request: HttpRequest) -> HttpResponse:
 def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     resident = get_object_or_404(residents_visible_to(user).select_related("micro_grid", "household"), pk=pk)
+    from .field_views import follow_up_for_resident
+
     return render(
         request,
         "grids/resident_detail.html",
         {
+            **follow_up_for_resident(user, resident),
             "row": ResidentRow(resident, can_see_sensitive(user, resident)),
             "resident": resident,
             "breadcrumb": _breadcrumb(user, resident.micro_grid),

@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from grids.geo import locate_id
-from grids.models import Area, Department, Level, Role, User
+from grids.models import Area, Department, Level, Patrol, Role, User
 from grids.selectors import get_scope
+from grids.services import patrol_case_reported
 
 from .. import deadlines, events, stats
 from ..announce import announce
@@ -197,6 +198,7 @@ def case_create(
     involved_people: str = "",
     involved_residents: Sequence = (),
     files: Sequence = (),
+    patrol: Patrol | None = None,
 ) -> Case:
     """上报: a grid worker (or a hotline operator at a center) reports a case.
 
@@ -234,6 +236,8 @@ def case_create(
         validated = validate_uploads(list(files))
     except ValidationError as exc:
         errors.setdefault("photos", []).extend(exc.messages)
+    if patrol is not None and (patrol.worker_id != by.pk or not patrol.open):
+        errors.setdefault("patrol", []).append(_("只能在本人进行中的巡查中上报"))
     if errors:
         raise ValidationError(errors)
 
@@ -252,14 +256,17 @@ def case_create(
         area_path=area.path,
         town=town,
         urgency=urgency,
-        source=source or _reporter_source(by),
+        source=source or (Source.PATROL if patrol is not None else _reporter_source(by)),
         reporter=by,
+        patrol=patrol,
         involved_people=involved_people.strip(),
         center=town or _district_of(area),
         created_at=now,
         updated_at=now,
     )
     stats.count_open({case.area_path: stats.open_state(case)})
+    if patrol is not None:
+        patrol_case_reported(patrol=patrol)
     if involved_residents:
         case.involved_residents.set(involved_residents)
     for f, info in zip(files, validated, strict=True):

@@ -233,3 +233,27 @@ def test_demo_history_is_consistent_and_sweepable(db):
     first = sweep_deadlines()
     assert first.changes > 0
     assert sweep_deadlines().changes == 0
+
+
+def test_field_work_buildings_units_patrols_and_follow_ups(seed_output):
+    """Issue 16: demo residents live in buildings with units; a year of patrols and visits in the
+    demo grids; special populations followed up by their grid worker, one visit overdue."""
+    from django.utils import timezone
+
+    from grids.models import Building, FollowUp, Patrol, Visit
+
+    assert Building.objects.filter(units__gt=1).count() > 100
+    placed = Household.objects.filter(building__isnull=False)
+    assert placed.count() > 200 and not placed.filter(unit="").exists()
+    assert all(h.building.micro_grid_id == h.micro_grid_id for h in placed.select_related("building")[:200])
+    assert Resident.objects.filter(household__building__isnull=False).count() > 500
+    assert not Household.objects.filter(area_path="").exists()
+    grid_a = Membership.objects.get(user__username="grid_a").area
+    patrols = Patrol.objects.filter(grid=grid_a)
+    assert patrols.count() > 200 and patrols.filter(nothing_found=True).exists()
+    first, last = patrols.order_by("started_at").first(), patrols.order_by("started_at").last()
+    assert (last.started_at - first.started_at).days > 350 and first.points.count() > 3
+    assert Visit.objects.filter(patrol__grid=grid_a).count() > 100
+    follow_ups = FollowUp.objects.filter(area_path__startswith=grid_a.path)
+    assert follow_ups.exists() and {f.helper.username for f in follow_ups} == {"grid_a"}
+    assert follow_ups.filter(next_due_at__lt=timezone.now()).count() >= 1
