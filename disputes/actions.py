@@ -17,6 +17,12 @@ from .services import ACTION_SERVICES
 from .workflow import authorize
 
 
+# Caps on free text, the same as the model fields that keep it (validated on every path).
+COMMENT_MAX = 1000
+REASON_MAX = 1000
+RESULT_MAX = 2000
+
+
 class ActionForm(forms.Form):
     def __init__(self, *args, user: User, case: Case, **kwargs):
         self.user, self.case = user, case
@@ -24,15 +30,15 @@ class ActionForm(forms.Form):
 
 
 class CommentForm(ActionForm):
-    comment = forms.CharField(label=_("意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(label=_("意见"), required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ReasonForm(ActionForm):
-    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("理由"), max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ResultForm(ActionForm):
-    result = forms.CharField(label=_("结果"), widget=forms.Textarea(attrs={"rows": 3}))
+    result = forms.CharField(label=_("结果"), max_length=RESULT_MAX, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class EmptyForm(ActionForm):
@@ -82,7 +88,8 @@ class DispatchForm(ActionForm):
     co_departments = DepartmentChoices(
         label=_("协办部门"), queryset=Department.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
-    comment = forms.CharField(label=_("派单意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label=_("派单意见"), required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -108,21 +115,21 @@ class ReturnForm(ActionForm):
     reason_code = forms.ChoiceField(
         label=_("退单原因"), choices=[c for c in ReturnReason.choices if c[0] != ReturnReason.WITHDRAWN]
     )
-    reason = forms.CharField(label=_("退单说明"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("退单说明"), max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ProgressForm(ActionForm):
-    note = forms.CharField(label=_("进展情况"), widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=_("进展情况"), max_length=RESULT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ExtensionForm(ActionForm):
     days = forms.IntegerField(label=_("延期工作日"), min_value=1, max_value=30)
-    reason = forms.CharField(label=_("延期理由"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("延期理由"), max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class FeedbackForm(ActionForm):
     satisfaction = forms.ChoiceField(label=_("满意度"), choices=Satisfaction.choices, widget=forms.RadioSelect)
-    comment = forms.CharField(label=_("回访记录"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(label=_("回访记录"), required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {

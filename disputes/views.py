@@ -45,6 +45,7 @@ class CaseFilterForm(forms.Form):
     q = forms.CharField(
         label=gettext_lazy("搜索"),
         required=False,
+        max_length=100,
         widget=forms.TextInput(attrs={"placeholder": gettext_lazy("编号、标题或地址"), "type": "search"}),
     )
     status = forms.ChoiceField(label=gettext_lazy("状态"), required=False)
@@ -139,10 +140,12 @@ class CaseForm(forms.Form):
         label=gettext_lazy("紧急程度"), choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect
     )
     title = forms.CharField(label=gettext_lazy("标题"), max_length=120, required=False)
-    description = forms.CharField(label=gettext_lazy("描述"), widget=forms.Textarea(attrs={"rows": 4}))
+    description = forms.CharField(
+        label=gettext_lazy("描述"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+    )
     address = forms.CharField(label=gettext_lazy("地址"), max_length=200, required=False)
     involved_people = forms.CharField(
-        label=gettext_lazy("涉及人员"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("涉及人员"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
     lat = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
     lng = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
