@@ -373,3 +373,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # cookies; ours is keyed on the username alone on purpose (see above), which neither changes.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "grids.api_base.document_error_responses",
+]

@@ -109,3 +109,54 @@ def api_not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=404)
     return page_not_found(request, exception)
+
+
+# --------------------------------------------------------------------------------------------------
+# OpenAPI: the error answers every operation can give, documented from the same rules the views
+# follow (out of scope → 404, not permitted → 403, wrong state → 409, bad input → 400).
+
+_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "`detail` with a message, or field names with their lists of errors.",
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+_ERROR_TEXT = {
+    "400": "Invalid input or parameters: field errors, or `detail`.",
+    "401": "Not signed in, or the token expired or was revoked.",
+    "403": "Visible, but the caller may not do this.",
+    "404": "Not found, or outside the caller's scope.",
+    "409": "Not allowed in the object's current state.",
+    "413": "The request body is too large.",
+    "429": "Too many failed sign-ins for this username.",
+}
+
+
+def document_error_responses(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: add the error responses each operation can return."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("Error", _ERROR_SCHEMA)
+    ref = {"$ref": "#/components/schemas/Error"}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            codes = set()
+            public_operation = operation.get("security") == [] or {} in operation.get("security", [{}])
+            if not public_operation:
+                codes.add("401")
+            if "{" in path:
+                codes.add("404")
+            if method in {"post", "put", "patch"}:
+                codes |= {"400", "413"}
+                if not public_operation:
+                    codes.add("403")
+            elif operation.get("parameters") and any(p.get("in") == "query" for p in operation["parameters"]):
+                codes.add("400")
+            if "/actions/" in path:
+                codes.add("409")
+            for code in sorted(codes):
+                operation["responses"].setdefault(
+                    code, {"description": _ERROR_TEXT[code], "content": {"application/json": {"schema": ref}}}
+                )
+    return result
