@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -62,10 +62,13 @@ def parse_case_filters(user, params) -> dict:
     return data
 
 
+@extend_schema_field({"type": "string", "maxLength": 40, "description": "an active category's code"})
+class CategoryCodeField(serializers.SlugRelatedField):
+    pass
+
+
 class ReclassifySerializer(serializers.Serializer):
-    category = serializers.SlugRelatedField(
-        slug_field="code", queryset=Category.objects.filter(active=True), required=False
-    )
+    category = CategoryCodeField(slug_field="code", queryset=Category.objects.filter(active=True), required=False)
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
 
 
