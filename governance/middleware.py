@@ -93,8 +93,13 @@ class PrivateNoStoreMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        # Decided without touching the database (it may be the reason this is a 503): a session
+        # cookie, or a user this request already loaded and signed in.
         user = getattr(request, "user", None)
-        signed_in = user is not None and user.is_authenticated
+        loaded = getattr(request, "_cached_user", None)
+        signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES or (
+            user is not None and loaded is not None and loaded.is_authenticated
+        )
         if request.path.startswith("/api/") or signed_in:
             patch_cache_control(response, private=True, no_store=True)
             response.headers.pop("Expires", None)
