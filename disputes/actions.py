@@ -16,7 +16,6 @@ from .selectors import cases_visible_to
 from .services import ACTION_SERVICES
 from .workflow import authorize
 
-
 # Caps on free text, the same as the model fields that keep it (validated on every path).
 COMMENT_MAX = 1000
 REASON_MAX = 1000
@@ -30,7 +29,9 @@ class ActionForm(forms.Form):
 
 
 class CommentForm(ActionForm):
-    comment = forms.CharField(label=_("意见"), required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label=_("意见"), required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ReasonForm(ActionForm):
@@ -89,7 +90,8 @@ class DispatchForm(ActionForm):
         label=_("协办部门"), queryset=Department.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
     comment = forms.CharField(
-        label=_("派单意见"), required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
+        label=_("派单意见"), required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -129,7 +131,9 @@ class ExtensionForm(ActionForm):
 
 class FeedbackForm(ActionForm):
     satisfaction = forms.ChoiceField(label=_("满意度"), choices=Satisfaction.choices, widget=forms.RadioSelect)
-    comment = forms.CharField(label=_("回访记录"), required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label=_("回访记录"), required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 ACTION_FORMS: dict[str, type[ActionForm]] = {

@@ -152,9 +152,7 @@ class Case(models.Model):
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("上报人"), on_delete=models.PROTECT, related_name="reported_cases"
     )
-    involved_people = models.TextField(
-        _("涉及人员"), max_length=500, blank=True, validators=[MaxLengthValidator(500)]
-    )
+    involved_people = models.TextField(_("涉及人员"), max_length=500, blank=True, validators=[MaxLengthValidator(500)])
     involved_residents = models.ManyToManyField(Resident, verbose_name=_("涉及居民"), blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.REPORTED)
     center = models.ForeignKey(

@@ -140,9 +140,7 @@ class CaseForm(forms.Form):
         label=gettext_lazy("紧急程度"), choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect
     )
     title = forms.CharField(label=gettext_lazy("标题"), max_length=120, required=False)
-    description = forms.CharField(
-        label=gettext_lazy("描述"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
-    )
+    description = forms.CharField(label=gettext_lazy("描述"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
     address = forms.CharField(label=gettext_lazy("地址"), max_length=200, required=False)
     involved_people = forms.CharField(
         label=gettext_lazy("涉及人员"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})

@@ -1,10 +1,9 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from . import geo
-from django import forms
-
 from .models import (
     Area,
     AuditEvent,
@@ -17,8 +16,8 @@ from .models import (
     Resident,
     User,
 )
-from .validators import normalize_id_number, normalize_phone
 from .services import area_path_for, department_group, membership_grant, membership_revoke
+from .validators import normalize_id_number, normalize_phone
 
 
 class MembershipInline(admin.TabularInline):
@@ -119,7 +118,18 @@ class ResidentAdminForm(forms.ModelForm):
 
     class Meta:
         model = Resident
-        fields = "__all__"
+        fields = [
+            "name",
+            "id_number",
+            "gender",
+            "birth_date",
+            "phone",
+            "micro_grid",
+            "household",
+            "address",
+            "special_population",
+            "key_person",
+        ]
 
     def clean_id_number(self) -> str:
         value = self.cleaned_data["id_number"]

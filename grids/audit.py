@@ -43,7 +43,11 @@ def locked_out(*, username: str, request: HttpRequest | None) -> AuditEvent:
 
 def logout(*, user: User, request: HttpRequest | None, via: str) -> AuditEvent:
     return AuditEvent.objects.create(
-        kind=AuditKind.LOGOUT, actor=user, username=user.get_username(), ip_address=client_ip(request), data={"via": via}
+        kind=AuditKind.LOGOUT,
+        actor=user,
+        username=user.get_username(),
+        ip_address=client_ip(request),
+        data={"via": via},
     )
 
 

@@ -7,6 +7,7 @@ one NAT address, and one person's typos must not lock out the rest of the office
 
 from __future__ import annotations
 
+from axes.backends import AxesStandaloneBackend
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -14,8 +15,6 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
-
-from axes.backends import AxesStandaloneBackend
 
 from . import audit
 
@@ -76,9 +75,7 @@ class LoginSerializer(serializers.Serializer):
         django_request = getattr(request, "_request", request)
         user = authenticate(request=django_request, username=attrs["username"], password=attrs["password"])
         if user is None or not user.is_active:
-            raise serializers.ValidationError(
-                {"non_field_errors": [_("用户名或密码错误。")]}, code="authorization"
-            )
+            raise serializers.ValidationError({"non_field_errors": [_("用户名或密码错误。")]}, code="authorization")
         attrs["user"] = user
         return attrs
 

@@ -18,7 +18,7 @@ API = "/api/v1"
 
 
 def nested(depth: int) -> bytes:
-    return ("{\"a\": " * depth + "1" + "}" * depth).encode()
+    return ('{"a": ' * depth + "1" + "}" * depth).encode()
 
 
 # ---------------------------------------------------------------- defect 4: ids and unknown actions
@@ -211,7 +211,9 @@ def test_non_finite_coordinates_are_a_400(world, categories, api, value):
     response = client.get(f"{API}/cases/duplicates/", {"category": "road_damage", "lat": value, "lng": "109.8"})
     assert response.status_code == 400
     response = client.post(
-        f"{API}/cases/", {"category": "road_damage", "description": "x", "lat": value, "lng": "109.8"}, format="multipart"
+        f"{API}/cases/",
+        {"category": "road_damage", "description": "x", "lat": value, "lng": "109.8"},
+        format="multipart",
     )
     assert response.status_code == 400 and "lat" in response.json()
     assert Case.objects.count() == 0

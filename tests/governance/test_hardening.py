@@ -13,7 +13,6 @@ from unittest import mock
 import pytest
 from django.conf import settings
 from django.db import OperationalError
-from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +73,7 @@ def test_signed_in_pages_and_api_answers_are_not_cached(world, browser_client, a
 
 
 def _lost_database(*args, **kwargs):
-    raise OperationalError('connection to server failed: FATAL:  sorry, too many clients already')
+    raise OperationalError("connection to server failed: FATAL:  sorry, too many clients already")
 
 
 def test_no_database_connection_is_a_503_json_for_the_api(world, api):
