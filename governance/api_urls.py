@@ -1,6 +1,6 @@
 """The public REST API, /api/v1/ (names fixed by the API contract)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -8,6 +8,7 @@ from disputes import api as disputes_api
 from governance import api as governance_api
 from governance.dashboard_views import DashboardAPIView
 from grids import api as grids_api
+from grids.api_base import api_not_found
 
 router = DefaultRouter()
 router.register("areas", grids_api.AreaViewSet, basename="area")
@@ -32,3 +33,5 @@ urlpatterns += [
     path("auth/logout/", grids_api.LogoutView.as_view(), name="api-logout"),
     path("auth/logoutall/", grids_api.LogoutAllView.as_view(), name="api-logout-all"),
 ]
+# Last: anything else under /api/v1/ is a JSON 404, with DEBUG on too (handler404 covers DEBUG off).
+urlpatterns += [re_path(r"^.*/$", api_not_found)]

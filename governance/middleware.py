@@ -93,6 +93,8 @@ class PrivateNoStoreMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if request.path.startswith(settings.STATIC_URL):
+            return response  # the same for everyone, and cached for long
         # Decided without touching the database (it may be the reason this is a 503): a session
         # cookie, or a user this request already loaded and signed in.
         user = getattr(request, "user", None)

@@ -141,3 +141,9 @@ def test_secure_cookies_and_hsts_when_debug_is_off():
         timeout=60,
     )
     assert result.stdout.split() == ["True", "True", "True", "True"], result.stderr
+
+
+def test_static_files_stay_cacheable_for_a_signed_in_user(world, browser_client):
+    response = browser_client(world.center_town).get("/static/css/app.css")
+    assert response.status_code == 200
+    assert "no-store" not in response.get("Cache-Control", "")
