@@ -155,3 +155,26 @@ def test_static_files_stay_cacheable_for_a_signed_in_user(rf):
     page = rf.get("/cases/")
     page.COOKIES[settings.SESSION_COOKIE_NAME] = "a-session"
     assert "no-store" in middleware(page)["Cache-Control"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_failed_connect_is_a_503_and_the_next_request_recovers(world, api):
+    """Not a mock: the connection is closed and pointed at a port where no PostgreSQL listens.
+    (SQLite's in-memory test database cannot be closed, so this runs on PostgreSQL only.)"""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    client = api(world.center_town)
+    saved = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict["PORT"] = "1"
+    try:
+        response = client.get("/api/v1/me/")
+        assert response.status_code == 503, response.content
+        assert response.json()["detail"]
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)
+    assert client.get("/api/v1/me/").status_code == 200
