@@ -298,7 +298,8 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
 ]
 MIDDLEWARE.insert(1, "governance.middleware.BodySizeLimitMiddleware")
 MIDDLEWARE.insert(2, "governance.middleware.PrivateNoStoreMiddleware")
-# Innermost, so its process_exception sees a lost database before anything else.
+# Near the inside (only axes, which has no process_exception, comes after): it sees a lost database
+# before anything else turns it into a 500.
 MIDDLEWARE.append("governance.middleware.DatabaseUnavailableMiddleware")
 
 # Per-device API tokens with expiry and revoke (django-rest-knox). `Authorization: Token <token>`
