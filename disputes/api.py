@@ -7,14 +7,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from grids.api_base import Conflict
+from grids.api_base import Conflict, FiniteFloatField, JSONParser
 from grids.selectors import areas_visible_to
 
 from . import selectors, services
@@ -25,17 +25,18 @@ from .workflow import ACTION_NAMES, ActionConflict, ActionNotAllowed
 
 
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_value_regex = "[0-9]+"
     serializer_class = CategorySerializer
     pagination_class = None
     queryset = Category.objects.filter(active=True).prefetch_related("usual_department_kinds")
 
 
 class CaseFilterSerializer(serializers.Serializer):
-    status = serializers.CharField(required=False)
+    status = serializers.CharField(required=False, max_length=200)
     area = serializers.IntegerField(required=False)
-    category = serializers.CharField(required=False)
+    category = serializers.CharField(required=False, max_length=40)
     overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
-    q = serializers.CharField(required=False, allow_blank=True)
+    q = serializers.CharField(required=False, allow_blank=True, max_length=100)
     created_from = serializers.DateField(required=False)
     created_to = serializers.DateField(required=False)
     closed_from = serializers.DateField(required=False)
@@ -61,21 +62,26 @@ def parse_case_filters(user, params) -> dict:
     return data
 
 
+@extend_schema_field({"type": "string", "maxLength": 40, "description": "an active category's code"})
+class CategoryCodeField(serializers.SlugRelatedField):
+    pass
+
+
 class ReclassifySerializer(serializers.Serializer):
-    category = serializers.SlugRelatedField(
-        slug_field="code", queryset=Category.objects.filter(active=True), required=False
-    )
+    category = CategoryCodeField(slug_field="code", queryset=Category.objects.filter(active=True), required=False)
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
 
 
 class DuplicateQuery(serializers.Serializer):
-    category = serializers.CharField()
-    lat = serializers.FloatField(min_value=-90, max_value=90)
-    lng = serializers.FloatField(min_value=-180, max_value=180)
+    category = serializers.CharField(max_length=40)
+    lat = FiniteFloatField(min_value=-90, max_value=90)
+    lng = FiniteFloatField(min_value=-180, max_value=180)
 
 
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
+    # A non-numeric id does not match the route: a JSON 404 (api_not_found), not a ValueError.
+    lookup_value_regex = "[0-9]+"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
@@ -140,7 +146,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         responses={200: CaseDetailSerializer},
         parameters=[OpenApiParameter("name", OpenApiTypes.STR, OpenApiParameter.PATH, enum=ACTION_NAMES)],
     )
-    @action(detail=True, methods=["post"], url_path=r"actions/(?P<name>[a-z_]+)")
+    @action(detail=True, methods=["post"], url_path=r"actions/(?P<name>[^/.]+)")
     def actions(self, request, pk=None, name=None):
         """Take one workflow action (accept, dispatch, sign, return, handle, …) on the case."""
         if name not in ACTION_NAMES:
@@ -178,4 +184,5 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         qs = selectors.possible_duplicates(
             request.user, category_id=found.pk, lat=params.validated_data["lat"], lng=params.validated_data["lng"]
         )
-        return Response(CaseListSerializer(qs, many=True, context={"request": request}).data)
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(CaseListSerializer(page, many=True, context={"request": request}).data)

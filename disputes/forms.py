@@ -15,11 +15,17 @@ from grids.selectors import areas_visible_to
 from .models import Case, Category, ReturnReason, Satisfaction, Status, Urgency
 from .selectors import cases_visible_to, departments_serving, report_areas_for
 
+# Caps on free text, the same as the model fields that keep it (validated on every path).
+COMMENT_MAX = 1000
+REASON_MAX = 1000
+RESULT_MAX = 2000
+
 
 class CaseFilterForm(forms.Form):
     q = forms.CharField(
         label=_("搜索"),
         required=False,
+        max_length=100,
         widget=forms.TextInput(attrs={"placeholder": _("编号、标题或地址"), "type": "search"}),
     )
     status = forms.ChoiceField(label=_("状态"), required=False)
@@ -51,9 +57,11 @@ class CaseForm(forms.Form):
         label=_("紧急程度"), choices=Urgency.choices, initial=Urgency.NORMAL, widget=forms.RadioSelect
     )
     title = forms.CharField(label=_("标题"), max_length=120, required=False)
-    description = forms.CharField(label=_("描述"), widget=forms.Textarea(attrs={"rows": 4}))
+    description = forms.CharField(label=_("描述"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
     address = forms.CharField(label=_("地址"), max_length=200, required=False)
-    involved_people = forms.CharField(label=_("涉及人员"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    involved_people = forms.CharField(
+        label=_("涉及人员"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
     lat = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
     lng = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
     area = forms.ModelChoiceField(
@@ -75,15 +83,17 @@ class ActionForm(forms.Form):
 
 
 class CommentForm(ActionForm):
-    comment = forms.CharField(label=_("意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label=_("意见"), required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ReasonForm(ActionForm):
-    reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("理由"), max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ResultForm(ActionForm):
-    result = forms.CharField(label=_("结果"), widget=forms.Textarea(attrs={"rows": 3}))
+    result = forms.CharField(label=_("结果"), max_length=RESULT_MAX, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class EmptyForm(ActionForm):
@@ -120,7 +130,9 @@ class DispatchForm(ActionForm):
     co_departments = DepartmentChoices(
         label=_("协办部门"), queryset=Department.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
-    comment = forms.CharField(label=_("派单意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label=_("派单意见"), required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -146,21 +158,23 @@ class ReturnForm(ActionForm):
     reason_code = forms.ChoiceField(
         label=_("退单原因"), choices=[c for c in ReturnReason.choices if c[0] != ReturnReason.WITHDRAWN]
     )
-    reason = forms.CharField(label=_("退单说明"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("退单说明"), max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ProgressForm(ActionForm):
-    note = forms.CharField(label=_("进展情况"), widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=_("进展情况"), max_length=RESULT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ExtensionForm(ActionForm):
     days = forms.IntegerField(label=_("延期工作日"), min_value=1, max_value=30)
-    reason = forms.CharField(label=_("延期理由"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("延期理由"), max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class FeedbackForm(ActionForm):
     satisfaction = forms.ChoiceField(label=_("满意度"), choices=Satisfaction.choices, widget=forms.RadioSelect)
-    comment = forms.CharField(label=_("回访记录"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label=_("回访记录"), required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 # One form per public action: tests/disputes/test_workflow_table.py checks it matches the table.

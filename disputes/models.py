@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -138,7 +139,7 @@ class Case(models.Model):
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.INCIDENT)
     category = models.ForeignKey(Category, verbose_name=_("分类"), on_delete=models.PROTECT, related_name="cases")
     title = models.CharField(_("标题"), max_length=120, blank=True)
-    description = models.TextField(_("描述"))
+    description = models.TextField(_("描述"), max_length=2000, validators=[MaxLengthValidator(2000)])
     lat = models.FloatField(_("纬度"), null=True, blank=True)
     lng = models.FloatField(_("经度"), null=True, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
@@ -151,7 +152,7 @@ class Case(models.Model):
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("上报人"), on_delete=models.PROTECT, related_name="reported_cases"
     )
-    involved_people = models.TextField(_("涉及人员"), blank=True)
+    involved_people = models.TextField(_("涉及人员"), max_length=500, blank=True, validators=[MaxLengthValidator(500)])
     involved_residents = models.ManyToManyField(Resident, verbose_name=_("涉及居民"), blank=True)
     # The patrol (巡查) on which the grid worker found this case, if any.
     patrol = models.ForeignKey(
@@ -272,8 +273,8 @@ class Assignment(models.Model):
     signed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     return_reason_code = models.CharField(max_length=20, choices=ReturnReason.choices, blank=True)
-    return_reason = models.TextField(blank=True)
-    result = models.TextField(_("办理结果"), blank=True)
+    return_reason = models.TextField(max_length=1000, blank=True, validators=[MaxLengthValidator(1000)])
+    result = models.TextField(_("办理结果"), max_length=2000, blank=True, validators=[MaxLengthValidator(2000)])
     overdue = models.BooleanField(default=False)
     # The moments the sweep must look at: 80 % of each limit (yellow) and the limit itself (red).
     sign_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -380,13 +381,13 @@ class ExtensionRequest(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extensions")
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="extensions")
     days = models.PositiveSmallIntegerField(_("延期工作日"))
-    reason = models.TextField(_("理由"))
+    reason = models.TextField(_("理由"), max_length=1000, validators=[MaxLengthValidator(1000)])
     status = models.CharField(max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
-    comment = models.TextField(blank=True)
+    comment = models.TextField(max_length=1000, blank=True, validators=[MaxLengthValidator(1000)])
 
     class Meta:
         verbose_name = _("延期申请")
@@ -449,7 +450,7 @@ class CaseEvent(models.Model):
     action = models.CharField(max_length=32, choices=CaseEventKind.choices)
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, blank=True)
-    comment = models.TextField(blank=True)
+    comment = models.TextField(max_length=2000, blank=True, validators=[MaxLengthValidator(2000)])
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

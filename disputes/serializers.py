@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from grids.api_base import FiniteFloatField
 from grids.models import Resident
 from grids.selectors import residents_visible_to
 
@@ -235,16 +236,16 @@ class CaseDetailSerializer(CaseListSerializer):
 class CaseCreateSerializer(serializers.Serializer):
     """The intake body: category by code or id, a pin (lat/lng) or an area, photos as multipart."""
 
-    category = serializers.CharField()
-    description = serializers.CharField()
+    category = serializers.CharField(max_length=40)
+    description = serializers.CharField(max_length=2000)
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
-    lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
-    lng = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
+    lat = FiniteFloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    lng = FiniteFloatField(required=False, allow_null=True, min_value=-180, max_value=180)
     area = serializers.IntegerField(required=False, allow_null=True)
     title = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
     address = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     kind = serializers.ChoiceField(choices=Kind.choices, required=False)
-    involved_people = serializers.CharField(required=False, allow_blank=True, default="")
+    involved_people = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
     involved_residents = serializers.PrimaryKeyRelatedField(many=True, queryset=Resident.objects.none(), required=False)
     photos = serializers.ListField(child=serializers.FileField(), required=False, default=list)
 

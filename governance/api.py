@@ -70,6 +70,8 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
     Filters: `kind` (weekly|monthly), `area` (id). The list leaves out `data`; the detail has it.
     """
 
+    lookup_value_regex = "[0-9]+"
+
     filterset_fields = ["kind", "area"]
 
     def get_queryset(self):

@@ -1,7 +1,7 @@
 """The public REST API, /api/v1/ (names fixed by the API contract)."""
 
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from disputes import api as disputes_api
@@ -9,6 +9,7 @@ from governance import api as governance_api
 from governance.dashboard_views import DashboardAPIView
 from grids import api as grids_api
 from grids import field_api as grids_field_api
+from grids.api_base import api_not_found
 
 router = DefaultRouter()
 router.register("areas", grids_api.AreaViewSet, basename="area")
@@ -27,6 +28,14 @@ urlpatterns = [
     path("me/", grids_api.MeView.as_view(), name="api-me"),
     path("dashboard/", DashboardAPIView.as_view(), name="api-dashboard"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),
 ]
+
+# Hardening (issue 18): per-device tokens are revoked on logout.
+urlpatterns += [
+    path("auth/logout/", grids_api.LogoutView.as_view(), name="api-logout"),
+    path("auth/logoutall/", grids_api.LogoutAllView.as_view(), name="api-logout-all"),
+]
+# Last: anything else under /api/v1/ is a JSON 404, with DEBUG on too (handler404 covers DEBUG off).
+urlpatterns += [re_path(r"^.*/$", api_not_found)]

@@ -6,6 +6,7 @@ bare machine. DATABASE_URL and CELERY_BROKER_URL switch on PostgreSQL and Redis.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -288,3 +289,98 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --------------------------------------------------------------------------------------------------
+# Hardening (issue 18). Appended blocks, so the merge with other branches stays easy.
+
+# Request bodies: non-file bodies (JSON, forms) are capped here; the JSON parser enforces it while
+# reading (DRF reads JSON from the stream, past Django's own check) and limits nesting.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024))
+JSON_MAX_DEPTH = 20
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "grids.api_base.JSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+MIDDLEWARE.insert(1, "governance.middleware.BodySizeLimitMiddleware")
+MIDDLEWARE.insert(2, "governance.middleware.PrivateNoStoreMiddleware")
+# Near the inside (only axes, which has no process_exception, comes after): it sees a lost database
+# before anything else turns it into a 500.
+MIDDLEWARE.append("governance.middleware.DatabaseUnavailableMiddleware")
+
+# Per-device API tokens with expiry and revoke (django-rest-knox). `Authorization: Token <token>`
+# as before; each sign-in gets its own token, unused for API_TOKEN_TTL_HOURS it expires;
+# POST /api/v1/auth/logout/ revokes the caller's token, /auth/logoutall/ all of theirs.
+INSTALLED_APPS.remove("rest_framework.authtoken")
+INSTALLED_APPS += ["knox", "axes", "csp"]
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "knox.auth.TokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=int(os.environ.get("API_TOKEN_TTL_HOURS", 72))),
+    "AUTO_REFRESH": True,  # the TTL runs from the last use: an idle device's token lapses
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_LIMIT_PER_USER": None,
+}
+
+# Login lockout keyed on the username (django-axes): never on the address alone, since a town
+# center sits behind one NAT address. AXES_FAILURE_LIMIT failures lock that username for
+# AXES_COOLOFF_MINUTES on the login page, the admin and the token endpoint alike.
+AUTHENTICATION_BACKENDS.insert(0, "grids.auth.LockoutBackend")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 10))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "grids.auth.lockout_response"
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AUTH_PASSWORD_VALIDATORS[1] = {
+    "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+    "OPTIONS": {"min_length": 10},
+}
+AUTH_PASSWORD_VALIDATORS.append({"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"})
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", 12 * 3600))
+
+# Content-Security-Policy (django-csp 4): scripts only from our own static files, no inline script
+# or event handler; inline styles stay allowed (Leaflet and ECharts set them).
+from csp.constants import NONE, SELF  # noqa: E402
+
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Database connections, bounded: a thread keeps one persistent connection (checked before reuse);
+# the server's workers × threads (bin/run-all, the README's gunicorn line) stay well inside
+# PostgreSQL's max_connections, and a request that still cannot connect answers 503.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("DB_CONNECT_TIMEOUT", 5))
+    )
+
+# Secure cookies and HSTS when DEBUG is off (set above); the session cookie is not readable by
+# scripts, and CSRF_COOKIE_SECURE/SESSION_COOKIE_SECURE follow SECURE_COOKIES.
+SESSION_COOKIE_SAMESITE = "Lax"
+# axes.W006 warns that a lockout without the address can be dodged by rotating user agents or
+# cookies; ours is keyed on the username alone on purpose (see above), which neither changes.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "grids.api_base.document_error_responses",
+]

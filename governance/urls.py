@@ -15,3 +15,6 @@ urlpatterns = [
     path("", include("disputes.urls")),
     path("", include("governance.report_urls")),
 ]
+
+# Hardening (issue 18): under /api/ a 404 (an unknown action, a malformed id) is JSON too.
+handler404 = "grids.api_base.api_not_found"

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -5,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from . import geo
 from .models import (
     Area,
+    AuditEvent,
     Building,
     Department,
     DepartmentKind,
@@ -19,6 +21,7 @@ from .models import (
     Visit,
 )
 from .services import area_path_for, department_group, membership_grant, membership_revoke
+from .validators import normalize_id_number, normalize_phone
 
 
 class MembershipInline(admin.TabularInline):
@@ -113,8 +116,43 @@ class MembershipAdmin(admin.ModelAdmin):
         membership_revoke(membership=obj)
 
 
+class ResidentAdminForm(forms.ModelForm):
+    """Normalises the ID number and phone as the importer does; the model's validators then check
+    them (wrong check digit, month 13, letters, too short: refused here as everywhere)."""
+
+    class Meta:
+        model = Resident
+        fields = [
+            "name",
+            "id_number",
+            "gender",
+            "birth_date",
+            "phone",
+            "micro_grid",
+            "household",
+            "address",
+            "special_population",
+            "key_person",
+        ]
+
+    def clean_id_number(self) -> str:
+        value = self.cleaned_data["id_number"]
+        try:
+            return normalize_id_number(value)
+        except forms.ValidationError:
+            return value  # the model validator reports it
+
+    def clean_phone(self) -> str:
+        value = self.cleaned_data["phone"]
+        try:
+            return normalize_phone(value)
+        except forms.ValidationError:
+            return value
+
+
 @admin.register(Resident)
 class ResidentAdmin(admin.ModelAdmin):
+    form = ResidentAdminForm
     list_display = ["name", "micro_grid", "special_population", "key_person"]
     list_filter = ["special_population", "key_person"]
     search_fields = ["name", "id_number"]
@@ -161,6 +199,20 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(_ReadOnlyAdmin):
+    """The audit trail: read-only, never edited or deleted from here."""
+
+    list_display = ["created_at", "kind", "username", "subject_type", "subject_id", "ip_address"]
+    list_filter = ["kind"]
+    search_fields = ["username", "subject_id"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

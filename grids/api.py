@@ -21,20 +21,21 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import geo, notifications, services
+from . import audit, geo, notifications, services
+from .auth import LoginSerializer
 from .models import Area, Department, DepartmentKind, Level, Membership, Notification, Resident, Role, User
 from .selectors import (
     areas_visible_to,
     can_see_sensitive,
     departments_visible_to,
+    digit_search_q,
     residents_visible_to,
 )
 from .validators import mask
@@ -53,6 +54,7 @@ def visible_areas_for_filter(request: HttpRequest | None) -> QuerySet[Area]:
 
 
 TRUE_VALUES = {"1", "true", "yes", "on"}
+FALSE_VALUES = {"0", "false", "no", "off"}
 BOOLEAN_CHOICES = [("1", _("是")), ("0", _("否")), ("true", _("是")), ("false", _("否"))]
 
 
@@ -79,7 +81,13 @@ class DepartmentFilter(filters.FilterSet):
 
 
 class ResidentFilter(filters.FilterSet):
-    q = filters.CharFilter(method="filter_search", label=_("姓名、电话或身份证号后几位"), max_length=50)
+    q = filters.CharFilter(
+        method="filter_search",
+        label=_("姓名,身份证号或手机号后四位,或完整号码"),
+        help_text="A name (part of it); exactly the last four digits of an ID number or phone (visible even "
+        "when masked); or a whole ID number or phone, matched only where the caller sees it unmasked.",
+        max_length=50,
+    )
     area = filters.ModelChoiceFilter(queryset=visible_areas_for_filter, method="filter_area", label=_("区域"))
 
     class Meta:
@@ -87,13 +95,16 @@ class ResidentFilter(filters.FilterSet):
         fields = ["q", "area"]
 
     def filter_search(self, queryset: QuerySet[Resident], name: str, value: str) -> QuerySet[Resident]:
+        """Names for everyone. Digits only where the caller sees them unmasked
+        (`grids.selectors.digit_search_q`): a masked number cannot be recovered digit by digit."""
         value = value.strip()
         if not value:
             return queryset
         match = Q(name__icontains=value)
-        if len(value) >= 4 and value.replace("x", "").replace("X", "").isdigit():
-            # Digits: a phone number (or its tail) or the last digits of an ID number.
-            match |= Q(phone__endswith=value) | Q(id_number__endswith=value.upper())
+        user = getattr(self.request, "user", None)
+        digits = digit_search_q(user, value) if user is not None else None
+        if digits is not None:
+            match |= digits
         return queryset.filter(match)
 
     def filter_area(self, queryset: QuerySet[Resident], name: str, value: Area) -> QuerySet[Resident]:
@@ -276,22 +287,50 @@ class MeSerializer(serializers.Serializer):
 # --------------------------------------------------------------------------------------------------
 
 
-class ObtainTokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (`Authorization: Token <token>`)."""
+class ObtainTokenView(APIView):
+    """Exchange a username and password for an API token (`Authorization: Token <token>`).
+
+    Each call issues a new token for that device (django-rest-knox: only its hash is stored); it
+    expires after API_TOKEN_TTL_HOURS without use, and `POST /auth/logout/` revokes it. Failed
+    attempts count towards the username's lockout, like the login page."""
 
     # No session authentication here: a login form must not need a CSRF token.
     authentication_classes = ()
+    permission_classes = (AllowAny,)
 
     @extend_schema(
-        request=AuthTokenSerializer,
+        request=LoginSerializer,
         responses={
             200: inline_serializer("Token", {"token": serializers.CharField()}),
             400: OpenApiResponse(description="Field errors, or non_field_errors for bad credentials."),
+            429: OpenApiResponse(description="Too many failed attempts: the username is locked for a while."),
         },
         auth=[],
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
-        return super().post(request, *args, **kwargs)
+        body = LoginSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        user = body.validated_data["user"]
+        token = services.api_token_issue(user=user, request=request._request)
+        return Response({"token": token})
+
+
+class LogoutView(APIView):
+    """Revoke the token this request was made with (this device signs out)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        services.api_token_revoke(user=request.user, request=request._request, token=request.auth)
+        return Response(status=204)
+
+
+class LogoutAllView(APIView):
+    """Revoke every API token of the caller (all devices sign out)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        services.api_token_revoke(user=request.user, request=request._request, token=None)
+        return Response(status=204)
 
 
 class MeView(APIView):
@@ -318,6 +357,8 @@ BOUNDARY_PARAM = OpenApiParameter(
 class AreaViewSet(viewsets.ReadOnlyModelViewSet):
     """The territory tree (district → town → village → grid → micro-grid) within the caller's scope."""
 
+    lookup_value_regex = "[0-9]+"
+
     filterset_class = AreaFilter
 
     def get_queryset(self) -> QuerySet[Area]:
@@ -327,7 +368,10 @@ class AreaViewSet(viewsets.ReadOnlyModelViewSet):
         return qs
 
     def _wants_boundary(self) -> bool:
-        return self.request.query_params.get("boundary", "").lower() in TRUE_VALUES
+        value = self.request.query_params.get("boundary", "").strip().lower()
+        if value not in TRUE_VALUES | FALSE_VALUES | {""}:
+            raise serializers.ValidationError({"boundary": [_("请填写 1 或 0。")]})
+        return value in TRUE_VALUES
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         if self.action == "list" and not self._wants_boundary():
@@ -364,6 +408,8 @@ class AreaViewSet(viewsets.ReadOnlyModelViewSet):
 class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
     """Functional departments (职能部门). `?area=<id>` lists those serving that area."""
 
+    lookup_value_regex = "[0-9]+"
+
     serializer_class = DepartmentSerializer
     filterset_class = DepartmentFilter
 
@@ -376,16 +422,39 @@ class ResidentViewSet(viewsets.ReadOnlyModelViewSet):
     """The resident register (实有人口). `?q=` searches name, phone or the last digits of the ID
     number; `?area=<id>` limits to that area's subtree."""
 
+    lookup_value_regex = "[0-9]+"
+
     serializer_class = ResidentSerializer
     filterset_class = ResidentFilter
 
     def get_queryset(self) -> QuerySet[Resident]:
         return residents_visible_to(self.request.user).select_related("micro_grid", "household")
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        self._audit(page)
+        return response
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        resident = self.get_object()
+        response = Response(self.get_serializer(resident).data)
+        self._audit([resident])
+        return response
+
+    def _audit(self, residents: list[Resident]) -> None:
+        """Who saw whose full ID number: one audit row per resident shown unmasked."""
+        user = self.request.user
+        audit.unmasked_view(
+            user=user, residents=[r for r in residents if can_see_sensitive(user, r)], request=self.request, via="api"
+        )
+
 
 @extend_schema(tags=["notifications"])
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The caller's own in-app notifications, newest first."""
+
+    lookup_value_regex = "[0-9]+"
 
     serializer_class = NotificationSerializer
     filterset_class = NotificationFilter

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
-from rest_framework import exceptions, status
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -30,3 +34,129 @@ def exception_handler(exc, context):
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     return drf_exception_handler(exc, context)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+def _nesting_depth(value) -> int:
+    """Depth of nested lists/objects, walked without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser with a size cap and a depth limit.
+
+    DRF reads a JSON body straight from the stream, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE never
+    applies; and a deeply nested body makes the json module raise RecursionError (a 500). Here a
+    body over the cap is a 413 and one nested deeper than JSON_MAX_DEPTH a 400.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        from django.conf import settings
+
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raw = stream.read(limit + 1) if stream is not None else b""
+        if limit is not None and len(raw) > limit:
+            raise PayloadTooLarge()
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            data = json.loads(raw.decode(encoding), parse_constant=_reject_constant)
+        except RecursionError as exc:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from exc
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from exc
+        if _nesting_depth(data) > settings.JSON_MAX_DEPTH:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.")
+        return data
+
+
+def _reject_constant(name: str):
+    # NaN, Infinity and -Infinity are not JSON.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise exceptions.ValidationError(_("请输入有效的数字。"))
+    return value
+
+
+class FiniteFloatField(serializers.FloatField):
+    """A float that is a real number: NaN and ±inf are a 400, not a silent pass of min/max."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(_finite)
+
+
+def api_not_found(request, exception=None):
+    """handler404: a JSON 404 under /api/ (an unknown action or a malformed id), the page elsewhere."""
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=404)
+    return page_not_found(request, exception)
+
+
+# --------------------------------------------------------------------------------------------------
+# OpenAPI: the error answers every operation can give, documented from the same rules the views
+# follow (out of scope → 404, not permitted → 403, wrong state → 409, bad input → 400).
+
+_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "`detail` with a message, or field names with their lists of errors.",
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+_ERROR_TEXT = {
+    "400": "Invalid input or parameters: field errors, or `detail`.",
+    "401": "Not signed in, or the token expired or was revoked.",
+    "403": "Visible, but the caller may not do this.",
+    "404": "Not found, or outside the caller's scope.",
+    "409": "Not allowed in the object's current state.",
+    "413": "The request body is too large.",
+    "429": "Too many failed sign-ins for this username.",
+}
+
+
+def document_error_responses(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: add the error responses each operation can return."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("Error", _ERROR_SCHEMA)
+    ref = {"$ref": "#/components/schemas/Error"}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            codes = set()
+            public_operation = operation.get("security") == [] or {} in operation.get("security", [{}])
+            if not public_operation:
+                codes.add("401")
+            if "{" in path:
+                codes.add("404")
+            if method in {"post", "put", "patch"}:
+                codes |= {"400", "413"}
+                if not public_operation:
+                    codes.add("403")
+            elif operation.get("parameters") and any(p.get("in") == "query" for p in operation["parameters"]):
+                codes.add("400")
+            if "/actions/" in path:
+                codes.add("409")
+            for code in sorted(codes):
+                operation["responses"].setdefault(
+                    code, {"description": _ERROR_TEXT[code], "content": {"application/json": {"schema": ref}}}
+                )
+    return result

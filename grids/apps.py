@@ -10,3 +10,7 @@ class GridsConfig(AppConfig):
     def ready(self) -> None:
         # Every app's stored-message templates (grids/messages.py: rendered at read time).
         autodiscover_modules("messages")
+        # Audit rows for logins, failed logins and logouts (grids/auth.py).
+        from .auth import connect_signals
+
+        connect_signals()

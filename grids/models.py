@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .messages import render
+from .validators import validate_id_number, validate_phone
 
 
 class User(AbstractUser):
-    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    phone = models.CharField(_("手机号"), max_length=20, blank=True, validators=[validate_phone])
 
     class Meta:
         verbose_name = _("用户")
@@ -127,7 +129,7 @@ class Department(models.Model):
         DepartmentKind, verbose_name=_("类型"), on_delete=models.PROTECT, related_name="departments"
     )
     area = models.ForeignKey(Area, verbose_name=_("服务区域"), on_delete=models.PROTECT, related_name="departments")
-    phone = models.CharField(_("电话"), max_length=20, blank=True)
+    phone = models.CharField(_("电话"), max_length=20, blank=True, validators=[validate_phone])
     # Staff of the department share this group; object permissions on cases are granted to it.
     group = models.OneToOneField(Group, on_delete=models.PROTECT, null=True, blank=True, editable=False)
 
@@ -234,10 +236,10 @@ class Resident(models.Model):
     """A person of the actual population (实有人口), tied to a micro-grid."""
 
     name = models.CharField(_("姓名"), max_length=50)
-    id_number = models.CharField(_("身份证号"), max_length=18, unique=True)
+    id_number = models.CharField(_("身份证号"), max_length=18, unique=True, validators=[validate_id_number])
     gender = models.CharField(_("性别"), max_length=8, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
-    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    phone = models.CharField(_("手机号"), max_length=20, blank=True, validators=[validate_phone])
     micro_grid = models.ForeignKey(Area, verbose_name=_("微网格"), on_delete=models.PROTECT, related_name="residents")
     # Copy of micro_grid.path, so scoping is one indexed prefix query without a join.
     area_path = models.CharField(max_length=255, editable=False, db_index=True)
@@ -272,7 +274,7 @@ class Notification(models.Model):
     key = models.CharField(max_length=64, blank=True)
     params = models.JSONField(default=dict, blank=True)
     title = models.CharField(max_length=200, blank=True)
-    body = models.TextField(blank=True)
+    body = models.TextField(max_length=4000, blank=True, validators=[MaxLengthValidator(4000)])
     url = models.CharField(max_length=200, blank=True)
     dedupe_key = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -380,3 +382,64 @@ from .field_models import (  # noqa: E402, F401
     Visit,
     VisitPurpose,
 )
+
+
+class AuditKind(models.TextChoices):
+    LOGIN = "login", _("登录")
+    LOGIN_FAILED = "login_failed", _("登录失败")
+    LOGOUT = "logout", _("退出登录")
+    LOCKED_OUT = "locked_out", _("账号锁定")
+    TOKEN_ISSUED = "token_issued", _("签发接口令牌")
+    TOKEN_REVOKED = "token_revoked", _("吊销接口令牌")
+    UNMASKED_VIEW = "unmasked_view", _("查看完整身份证号和电话")
+    PERSONAL_DATA_EXPORT = "personal_data_export", _("导出个人信息")
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Audit events are immutable.")
+
+
+class AuditEvent(models.Model):
+    """Who did what to whose personal data, and when: one immutable row per event.
+
+    Written through the typed functions of `grids.audit` by every app (logins, unmasked ID numbers,
+    exports of personal data). `username` keeps the name tried on a failed login, where there may be
+    no user at all; `subject_*` names the record concerned (a resident, an export).
+    """
+
+    kind = models.CharField(_("类型"), max_length=32, choices=AuditKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    username = models.CharField(_("用户名"), max_length=150, blank=True)
+    subject_type = models.CharField(_("对象类型"), max_length=40, blank=True)
+    subject_id = models.CharField(_("对象"), max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
+    data = models.JSONField(_("详情"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["kind", "-created_at"], name="audit_kind_created"),
+            models.Index(fields=["actor", "-created_at"], name="audit_actor_created"),
+            models.Index(fields=["subject_type", "subject_id", "-created_at"], name="audit_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.kind} {self.username}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Audit events are immutable.")
+        super().save(*args, **kwargs)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from .models import Area, Department, Membership, Resident, Role, User
@@ -146,6 +147,42 @@ def can_see_sensitive(user: User, resident: Resident) -> bool:
     them, and only in their own area."""
     scope = get_scope(user)
     return scope.covers(resident.area_path, roles=SENSITIVE_ROLES)
+
+
+def digit_search_q(user: User, value: str) -> Q | None:
+    """What a digit search may match, or None.
+
+    Exactly four digits match the last four of an ID number or phone: those are visible even in
+    the masked form. A whole ID number or a whole phone number matches only among the residents
+    whose numbers the caller sees unmasked (the sensitive roles, in their own area). Anything else
+    (a longer suffix, a prefix, digits the caller sees masked) matches nothing, so a masked number
+    cannot be recovered by extending a search one digit at a time.
+    """
+    from .validators import normalize_id_number, normalize_phone
+
+    compact = value.replace(" ", "").replace("-", "").upper()
+    if not compact.rstrip("X").isdigit() or compact.count("X") > 1 or len(compact) < 4:
+        return None
+    if len(compact) == 4:
+        # The last four digits are shown even when masked (1101**********123X, 139****5678).
+        return Q(id_number__endswith=compact) | (Q(phone__endswith=compact) if compact.isdigit() else Q(pk__in=[]))
+    scope = get_scope(user)
+    if not scope.is_admin and not scope.area_paths(SENSITIVE_ROLES):
+        return None
+    allowed = scope.path_q("area_path", roles=SENSITIVE_ROLES)
+    match = None
+    try:
+        match = Q(id_number=normalize_id_number(compact))
+    except ValidationError:
+        pass
+    if compact.isdigit():
+        try:
+            phone = normalize_phone(value)
+        except ValidationError:
+            phone = ""
+        if phone:
+            match = Q(phone=phone) if match is None else match | Q(phone=phone)
+    return allowed & match if match is not None else None
 
 
 def team_of(area: Area) -> QuerySet[Membership]:

@@ -767,3 +767,36 @@ def resident_update(*, by: User, resident: Resident, **fields) -> Resident:
             by=by, action=ChangeAction.RESIDENT_EDIT, household=resident.household, resident=resident, changes=changes
         )
     return resident
+
+
+def api_token_issue(*, user: User, request=None) -> str:
+    """Sign a device in to the API: a new token of its own (only its hash is stored), expiring after
+    the configured idle time. The user's expired tokens are swept on the way; the login is audited."""
+    from django.contrib.auth.signals import user_logged_in
+    from knox.models import AuthToken
+    from knox.settings import knox_settings
+
+    from . import audit
+
+    AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
+    instance, token = AuthToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
+    # The same signal as a page login: last_login, the lockout reset and the audit row.
+    user_logged_in.send(sender=user.__class__, request=request, user=user)
+    audit.token_issued(user=user, request=request, token_key=instance.token_key)
+    return token
+
+
+@transaction.atomic
+def api_token_revoke(*, user: User, request=None, token=None) -> int:
+    """Sign out of the API: revoke one token (this device), or with `token=None` all of the user's."""
+    from knox.models import AuthToken
+
+    from . import audit
+
+    tokens = AuthToken.objects.filter(user=user)
+    if token is not None:
+        tokens = tokens.filter(pk=token.pk)
+    keys = list(tokens.values_list("token_key", flat=True))
+    tokens.delete()
+    audit.token_revoked(user=user, request=request, token_keys=keys)
+    return len(keys)

@@ -48,3 +48,16 @@ def normalize_phone(value: str) -> str:
     if parsed.country_code == 86:
         return str(parsed.national_number)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def validate_id_number(value: str) -> None:
+    """Model-field validator: a resident ID number with a valid check digit and date, stored as
+    the importer stores it (upper-case X, no spaces)."""
+    if normalize_id_number(value) != value:
+        raise ValidationError(_("身份证号请使用大写 X,不含空格"), code="invalid_id_number")
+
+
+def validate_phone(value: str) -> None:
+    """Model-field validator: a Chinese mobile or landline number (blank allowed by the field)."""
+    if value:
+        normalize_phone(value)

@@ -20,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import services
+from . import audit, services
 from .api import ResidentFilter
 from .models import LEVEL_ORDER, Area, Level, Membership, Notification, Resident, Role
 from .notifications import inbox as notification_inbox
@@ -257,6 +257,7 @@ def resident_list(request: HttpRequest) -> HttpResponse:
     filterset.form.fields["area"].widget.choices = _area_choices(user, selected)
     page = Paginator(residents.select_related("micro_grid"), RESIDENTS_PER_PAGE).get_page(request.GET.get("page"))
     rows = [ResidentRow(r, can_see_sensitive(user, r)) for r in page.object_list]
+    audit.unmasked_view(user=user, residents=[r.resident for r in rows if r.sensitive], request=request, via="page")
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -281,12 +282,15 @@ def resident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     resident = get_object_or_404(residents_visible_to(user).select_related("micro_grid", "household"), pk=pk)
     from .field_views import follow_up_for_resident
 
+    sensitive = can_see_sensitive(user, resident)
+    if sensitive:
+        audit.unmasked_view(user=user, residents=[resident], request=request, via="page")
     return render(
         request,
         "grids/resident_detail.html",
         {
             **follow_up_for_resident(user, resident),
-            "row": ResidentRow(resident, can_see_sensitive(user, resident)),
+            "row": ResidentRow(resident, sensitive),
             "resident": resident,
             "breadcrumb": _breadcrumb(user, resident.micro_grid),
         },

@@ -32,7 +32,8 @@
     if (!latInput.value || !categoryInput.value) { box.hidden = true; return; }
     var url = data.duplicates_url + "?category=" + encodeURIComponent(categoryInput.value) +
       "&lat=" + latInput.value + "&lng=" + lngInput.value;
-    getJSON(url).then(function (items) {
+    getJSON(url).then(function (page) {
+      var items = page.results || [];
       list.innerHTML = "";
       items.forEach(function (c) {
         var li = document.createElement("li");

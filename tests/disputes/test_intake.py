@@ -125,8 +125,10 @@ def test_duplicate_hint_finds_same_category_nearby_and_recent(world, categories,
             {"category": "road_damage", "lat": micro.centroid_lat + 0.0003, "lng": micro.centroid_lng},
         )
     assert r.status_code == 200
-    assert [c["number"] for c in r.json()] == [near.number]
-    assert old.number not in [c["number"] for c in r.json()]
+    # Paginated like every list, as the schema says.
+    assert r.json()["count"] == 1
+    assert [c["number"] for c in r.json()["results"]] == [near.number]
+    assert old.number not in [c["number"] for c in r.json()["results"]]
     assert api(world.grid_a).get("/api/v1/cases/duplicates/", {"category": "road_damage"}).status_code == 400
 
 

@@ -568,10 +568,10 @@ def test_api_lists_and_shows_reports_in_scope(world, made, api, django_assert_ma
 
 def test_api_xlsx_link_answers_a_token_client_with_the_workbook(world, made, client):
     """Issue 18, defect 13: the `xlsx` link of the API worked only with a browser session."""
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     town1 = made["town1"]
-    token = Token.objects.get_or_create(user=world.center_town)[0].key
+    token = AuthToken.objects.create(user=world.center_town)[1]
     auth = {"HTTP_AUTHORIZATION": f"Token {token}"}
     link = client.get("/api/v1/reports/", **auth).json()["results"][0]["xlsx"]
     response = client.get(link.removeprefix("http://testserver"), **auth)
@@ -582,7 +582,7 @@ def test_api_xlsx_link_answers_a_token_client_with_the_workbook(world, made, cli
     accepted = client.get(link.removeprefix("http://testserver"), HTTP_ACCEPT=XLSX_CONTENT_TYPE, **auth)
     assert accepted.status_code == 200 and accepted.content[:2] == b"PK"
     for persona in (world.grid_b, world.dept_police, world.outsider, world.center_town2):
-        other = Token.objects.get_or_create(user=persona)[0].key
+        other = AuthToken.objects.create(user=persona)[1]
         assert client.get(f"/api/v1/reports/{town1.pk}/xlsx/", HTTP_AUTHORIZATION=f"Token {other}").status_code == 404
     assert client.get(f"/api/v1/reports/{town1.pk}/xlsx/").status_code in (401, 403)
 

@@ -57,11 +57,12 @@ def test_token_then_me_with_token_header(world):
     }
 
 
-def test_token_is_stable_for_the_same_user(world):
+def test_each_device_gets_its_own_token(world):
+    # Issue 18, defect 6: one token per sign-in (device), not one shared by all of a user's devices.
     anon = APIClient()
     first = anon.post(f"{API}/auth/token/", {"username": "official", "password": PASSWORD}, format="json")
     second = anon.post(f"{API}/auth/token/", {"username": "official", "password": PASSWORD}, format="json")
-    assert first.json()["token"] == second.json()["token"]
+    assert first.json()["token"] != second.json()["token"]
 
 
 def test_token_bad_credentials_400_with_errors(world):
@@ -362,8 +363,14 @@ def test_resident_search(world, residents, api):
     client = api(world.official)
     a = residents["a"]
     assert ids(client.get(f"{API}/residents/", {"q": "小明"})) == {a.pk}
-    assert ids(client.get(f"{API}/residents/", {"q": "13912345678"})) == {a.pk}
-    assert ids(client.get(f"{API}/residents/", {"q": a.id_number[-6:]})) == {a.pk}
+    # The official sees numbers masked: only the visible last four digits are searchable.
+    assert ids(client.get(f"{API}/residents/", {"q": a.id_number[-4:]})) == {a.pk}
+    assert ids(client.get(f"{API}/residents/", {"q": "13912345678"})) == set()
+    assert ids(client.get(f"{API}/residents/", {"q": a.id_number[-6:]})) == set()
+    # Center staff of the area see them unmasked: the whole number finds the resident.
+    center = api(world.center_town)
+    assert ids(center.get(f"{API}/residents/", {"q": "13912345678"})) == {a.pk}
+    assert ids(center.get(f"{API}/residents/", {"q": a.id_number})) == {a.pk}
     assert ids(client.get(f"{API}/residents/", {"q": "没有这个人"})) == set()
     assert ids(client.get(f"{API}/residents/", {"q": ""})) == {r.pk for r in residents.values()}
 

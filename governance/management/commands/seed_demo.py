@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from django.conf import settings
@@ -35,7 +36,9 @@ class Command(BaseCommand):
         else:
             self.stdout.write(self.style.SUCCESS(f"Demo district already complete; nothing changed ({elapsed:.1f} s)."))
         self.stdout.write("")
-        self.stdout.write("  Open http://127.0.0.1:8000/")
+        # The address `make run` serves (bin/run-all reads the same HOST and PORT).
+        host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
+        self.stdout.write(f"  Open http://{host}:{port}/")
         self.stdout.write(f"  Every demo login uses the password: {settings.DEMO_PASSWORD}")
         self.stdout.write("")
         width = max(len(login.username) for login in result.logins)
