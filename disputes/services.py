@@ -46,7 +46,7 @@ from .models import (
 from .uploads import validate_uploads
 from .workflow import TRANSITIONS, ActionNotAllowed, authorize
 
-REPORTER_ROLES = {Role.GRID_WORKER, Role.GRID_CHIEF, Role.CENTER_STAFF}
+REPORTER_ROLES = {Role.GRID_WORKER, Role.GRID_CHIEF, Role.CENTER_STAFF, Role.LEGAL_STAFF}
 CASE_PERMISSIONS = ("view_case", "act_on_case")
 
 

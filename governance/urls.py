@@ -14,4 +14,6 @@ urlpatterns = [
     path("", include("grids.urls")),
     path("", include("disputes.urls")),
     path("", include("governance.report_urls")),
+    # Public legal services (legal_services)
+    path("", include("legal_services.urls")),
 ]

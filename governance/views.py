@@ -68,4 +68,9 @@ def home(request: HttpRequest) -> HttpResponse:
     from disputes.views import TAB_LABELS
 
     context["tab_labels"] = TAB_LABELS
+    # Legal services: a small block for legal-services staff.
+    if scope.has_role(Role.LEGAL_STAFF):
+        from legal_services.selectors import home_counts
+
+        context["legal"] = home_counts(user)
     return render(request, "home.html", context)
