@@ -14,6 +14,7 @@ from disputes.models import Category
 from disputes.stats import GOOD_SATISFACTION
 from grids.models import Area, Department, User
 from grids.selectors import areas_visible_to
+from legal_services import figures as legal_figures
 
 MAX_DAYS = 366
 
@@ -69,6 +70,8 @@ def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict
         "children": _children(area, by_child, open_now, user),
         "departments": _departments(figures.rows(*period, ("department",))),
         "generated_at": now.isoformat(),
+        # Public legal services (legal_services/figures.py)
+        "legal": legal_figures.dashboard_block(area=area, start=start, end=end),
     }
 
 

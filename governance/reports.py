@@ -41,6 +41,7 @@ from disputes.stats import GOOD_SATISFACTION, SIGNED_IN_TIME, assignments_due, l
 from grids.models import Area, Department, Level, Role, User
 from grids.notifications import notify
 from grids.selectors import areas_visible_to, get_scope
+from legal_services import figures as legal_figures
 
 from .models import Report, ReportKind
 
@@ -519,6 +520,8 @@ def make_weekly_reports(
     made = []
     for area in areas:
         data = {"figures": weekly_figures(area=area, start=week_start, end=end)}
+        # Public legal services: its own section, computed by legal_services (movable as one call).
+        data["figures"]["legal"] = legal_figures.report_block(area=area, start=week_start, end=end)
         made.append(_save(kind=ReportKind.WEEKLY, area=area, start=week_start, end=end, data=data, by=by))
         if on_report:
             on_report(made[-1])
