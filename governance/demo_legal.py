@@ -94,7 +94,9 @@ def seed_demo_legal(*, users: dict[str, User], progress: Callable[[str], None], 
 def _rules(progress) -> int:
     if EligibilityRule.objects.exists():
         return 0
-    rules = [EligibilityRule(kind=RuleKind.INCOME, name="经济困难标准(低保标准的 1.5 倍)", income_threshold=Decimal("1500"))]
+    rules = [
+        EligibilityRule(kind=RuleKind.INCOME, name="经济困难标准(低保标准的 1.5 倍)", income_threshold=Decimal("1500"))
+    ]
     rules += [
         EligibilityRule(kind=RuleKind.MATTER, name=f"援助事项:{MatterKind(m).label}", matter=m)
         for m in (
@@ -154,7 +156,7 @@ def _registry(users, rng: random.Random, progress) -> int:
             )
             lawyers.append(lawyer)
             links.append((lawyer, mine[i : i + 2]))
-    for n in range(2):
+    for _n in range(2):
         seq += 1
         lawyers.append(
             Lawyer(
@@ -237,8 +239,7 @@ def _registry(users, rng: random.Random, progress) -> int:
         Household.objects.select_related("micro_grid").order_by("id")[: max(1, len(residents) // 100) * 3]
     )
     heads = {
-        r.household_id: r.name
-        for r in Resident.objects.filter(household__in=households).order_by("household_id", "id")
+        r.household_id: r.name for r in Resident.objects.filter(household__in=households).order_by("household_id", "id")
     }
     model_households = [
         ModelHousehold(
@@ -323,7 +324,9 @@ def _history(users, rng: random.Random, progress) -> int:
         by = staff if area.path.startswith(town1.path) else other
         # Most of the year is finished work; the last few weeks still have open reviews.
         applied = now - timedelta(days=rng.uniform(0, 365) if i >= 8 else rng.uniform(0, 8))
-        matter = rng.choice([MatterKind.WAGES, MatterKind.LABOUR, MatterKind.MARRIAGE_FAMILY, MatterKind.SUPPORT, MatterKind.CONTRACT])
+        matter = rng.choice(
+            [MatterKind.WAGES, MatterKind.LABOUR, MatterKind.MARRIAGE_FAMILY, MatterKind.SUPPORT, MatterKind.CONTRACT]
+        )
         deadline, warn = _review_clock(applied)
         if i < 8:
             status = AidStatus.APPLIED if i % 2 else AidStatus.REVIEWING
@@ -368,7 +371,9 @@ def _history(users, rng: random.Random, progress) -> int:
         a = saved[application.number]
         steps = [(AidEventKind.APPLY, a.applied_at, "", AidStatus.APPLIED, {})]
         if a.status != AidStatus.APPLIED:
-            steps.append((AidEventKind.REVIEW, a.applied_at + timedelta(hours=2), AidStatus.APPLIED, AidStatus.REVIEWING, {}))
+            steps.append(
+                (AidEventKind.REVIEW, a.applied_at + timedelta(hours=2), AidStatus.APPLIED, AidStatus.REVIEWING, {})
+            )
         if a.decided_at:
             kind, to = (
                 (AidEventKind.REFUSE, AidStatus.REFUSED)
@@ -389,8 +394,10 @@ def _history(users, rng: random.Random, progress) -> int:
 
     law_events = []
     today = timezone.localdate(now)
+    town1_villages = [v for v in villages if v.path.startswith(town1.path)]
     for i in range(EVENTS):
-        village = rng.choice(villages)
+        # Half of them (and all those still to come) in town 1, where the demo user works.
+        village = rng.choice(town1_villages if i < 5 or rng.random() < 0.5 else villages)
         # A few events still to come, so the calendar and the workbench have something ahead.
         held = today + timedelta(days=rng.randint(1, 25)) if i < 5 else today - timedelta(days=rng.randint(0, 364))
         law_events.append(
@@ -408,5 +415,7 @@ def _history(users, rng: random.Random, progress) -> int:
             )
         )
     LawEvent.objects.bulk_create(law_events)
-    progress(f"legal history: {len(consultations)} consultations, {len(applications)} aid applications, {len(law_events)} events")
+    progress(
+        f"legal history: {len(consultations)} consultations, {len(applications)} aid applications, {len(law_events)} events"
+    )
     return len(consultations) + len(applications) + len(events) + len(law_events)

@@ -53,7 +53,7 @@ class VillageOnly(forms.ModelForm):
 class SavvyForm(VillageOnly):
     class Meta:
         model = LegalSavvyResident
-        fields = "__all__"
+        fields = ["resident", "village", "since", "active"]
 
     def clean(self):
         data = super().clean()
@@ -82,7 +82,7 @@ class LegalSavvyResidentAdmin(PathFromArea):
 class LawyerForm(forms.ModelForm):
     class Meta:
         model = Lawyer
-        fields = "__all__"
+        fields = ["name", "firm", "licence_no", "phone", "area", "villages", "term_from", "term_to", "duty_hours"]
 
     def clean(self):
         data = super().clean()
@@ -129,7 +129,7 @@ class ServicePointAdmin(PathFromArea):
 class ModelHouseholdForm(VillageOnly):
     class Meta:
         model = ModelHousehold
-        fields = "__all__"
+        fields = ["household", "head_name", "village", "year"]
 
     def clean(self):
         data = super().clean()
@@ -152,7 +152,7 @@ class ModelHouseholdAdmin(PathFromArea):
 class ModelVillageForm(VillageOnly):
     class Meta:
         model = ModelVillage
-        fields = "__all__"
+        fields = ["village", "year", "level"]
 
 
 @admin.register(ModelVillage)

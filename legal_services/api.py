@@ -6,10 +6,10 @@ visible record the caller may not change gives 403; the wrong state 409; bad inp
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -59,7 +59,7 @@ class LegalViewSet(viewsets.GenericViewSet):
 
     def require_write(self) -> None:
         if not selectors.can_write(self.request.user):
-            raise PermissionDenied("只读角色不能登记法律服务记录")
+            raise PermissionDenied(_("只读角色不能登记法律服务记录"))
 
     def filter_queryset(self, queryset):
         params = self.request.query_params
@@ -68,10 +68,10 @@ class LegalViewSet(viewsets.GenericViewSet):
             try:
                 area_id = int(params["area"])
             except ValueError as exc:
-                raise serializers.ValidationError({"area": ["请输入区域编号"]}) from exc
+                raise serializers.ValidationError({"area": [_("请输入区域编号")]}) from exc
             area = selectors.readable_areas(self.request.user).filter(pk=area_id).first()
             if area is None:
-                raise serializers.ValidationError({"area": ["区域不存在或不在您的范围内"]})
+                raise serializers.ValidationError({"area": [_("区域不存在或不在您的范围内")]})
             queryset = selectors.in_area(queryset, area)
         return queryset
 
@@ -132,7 +132,7 @@ class ServicePointViewSet(LegalViewSet, mixins.ListModelMixin):
         kind = self.request.query_params.get("kind")
         if kind:
             if kind not in ServicePointKind.values:
-                raise serializers.ValidationError({"kind": [f"未知类型:{kind}"]})
+                raise serializers.ValidationError({"kind": [_("未知类型:%(kind)s") % {"kind": kind}]})
             qs = qs.filter(kind=kind)
         return qs
 
@@ -152,7 +152,7 @@ class ModelHouseholdViewSet(LegalViewSet, mixins.ListModelMixin):
         year = self.request.query_params.get("year")
         if year:
             if not year.isdigit():
-                raise serializers.ValidationError({"year": ["请输入年份"]})
+                raise serializers.ValidationError({"year": [_("请输入年份")]})
             qs = qs.filter(year=int(year))
         return qs
 
@@ -294,5 +294,3 @@ ROUTES = [
     ("legal/events", LawEventViewSet, "legal-event"),
     ("legal/model-households", ModelHouseholdViewSet, "legal-model-household"),
 ]
-
-__all__ = ["ROUTES", "ValidationError"]

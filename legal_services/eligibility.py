@@ -37,12 +37,22 @@ def assess(application: AidApplication, rules: list[EligibilityRule] | None = No
     groups = {r.special_group: r for r in rules if r.kind == RuleKind.SPECIAL_GROUP}
     if application.special_group and application.special_group in groups:
         reasons.append(
-            {"code": "special_group", "ok": True, "params": {"group": application.special_group, "rule": groups[application.special_group].name}}
+            {
+                "code": "special_group",
+                "ok": True,
+                "params": {"group": application.special_group, "rule": groups[application.special_group].name},
+            }
         )
         return Verdict(True, reasons)
     matters = {r.matter: r for r in rules if r.kind == RuleKind.MATTER}
     matter_ok = application.matter in matters
-    reasons.append({"code": "matter_in_scope" if matter_ok else "matter_out_of_scope", "ok": matter_ok, "params": {"matter": application.matter}})
+    reasons.append(
+        {
+            "code": "matter_in_scope" if matter_ok else "matter_out_of_scope",
+            "ok": matter_ok,
+            "params": {"matter": application.matter},
+        }
+    )
     incomes = [r for r in rules if r.kind == RuleKind.INCOME]
     # The nearest rule wins: an area's own threshold before the district-wide one.
     incomes.sort(key=lambda r: -(len(r.area.path) if r.area_id else 0))
@@ -50,7 +60,9 @@ def assess(application: AidApplication, rules: list[EligibilityRule] | None = No
     if not incomes:
         reasons.append({"code": "no_income_rule", "ok": False, "params": {}})
     elif application.monthly_income is None:
-        reasons.append({"code": "income_unknown", "ok": False, "params": {"threshold": str(incomes[0].income_threshold)}})
+        reasons.append(
+            {"code": "income_unknown", "ok": False, "params": {"threshold": str(incomes[0].income_threshold)}}
+        )
     else:
         threshold: Decimal = incomes[0].income_threshold
         income_ok = application.monthly_income <= threshold

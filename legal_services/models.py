@@ -112,9 +112,7 @@ class Lawyer(models.Model):
     # Where the lawyer is registered with the judicial office: scopes who sees them.
     area = models.ForeignKey(Area, verbose_name=_("登记区域"), on_delete=models.PROTECT, related_name="+")
     area_path = models.CharField(max_length=255, editable=False, db_index=True)
-    villages = models.ManyToManyField(
-        Area, verbose_name=_("顾问村社区"), blank=True, related_name="legal_advisers"
-    )
+    villages = models.ManyToManyField(Area, verbose_name=_("顾问村社区"), blank=True, related_name="legal_advisers")
     term_from = models.DateField(_("聘期开始"), null=True, blank=True)
     term_to = models.DateField(_("聘期结束"), null=True, blank=True)
     duty_hours = models.CharField(_("值班时间"), max_length=100, blank=True)
@@ -343,9 +341,7 @@ class AidApplication(TownScoped):
         blank=True,
         validators=[MinValueValidator(0)],
     )
-    special_group = models.CharField(
-        _("特殊群体"), max_length=24, choices=SpecialGroup.choices, blank=True, default=""
-    )
+    special_group = models.CharField(_("特殊群体"), max_length=24, choices=SpecialGroup.choices, blank=True, default="")
     status = models.CharField(_("状态"), max_length=16, choices=AidStatus.choices, default=AidStatus.APPLIED)
     applied_at = models.DateTimeField(_("申请时间"), default=timezone.now)
     created_by = models.ForeignKey(
@@ -444,6 +440,9 @@ class AidEvent(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.kind}"
+
 
 class RuleKind(models.TextChoices):
     INCOME = "income", _("经济困难标准")
@@ -522,9 +521,7 @@ class LawEvent(TownScoped):
     topic = models.CharField(_("主题"), max_length=24, choices=LawTopic.choices)
     title = models.CharField(_("活动名称"), max_length=200, blank=True)
     audience = models.PositiveIntegerField(_("受众人数"), validators=[MaxValueValidator(1_000_000)])
-    materials = models.PositiveIntegerField(
-        _("发放资料(份)"), default=0, validators=[MaxValueValidator(10_000_000)]
-    )
+    materials = models.PositiveIntegerField(_("发放资料(份)"), default=0, validators=[MaxValueValidator(10_000_000)])
     # A case (or, later, a dispute) the event explains: a generic reference, resolved through
     # `legal_services.targets` (this app does not import disputes).
     case_ref = models.PositiveBigIntegerField(_("关联事项"), null=True, blank=True)

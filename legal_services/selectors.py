@@ -207,9 +207,9 @@ def workbench(user: User, *, today: date | None = None) -> dict:
             consultations_visible_to(user).filter(status=ConsultationStatus.OPEN).order_by("asked_at", "id")[:20]
         ),
         "upcoming": list(
-            events_visible_to(user).filter(held_on__gte=today, held_on__lte=today + timedelta(days=30)).order_by(
-                "held_on", "id"
-            )[:10]
+            events_visible_to(user)
+            .filter(held_on__gte=today, held_on__lte=today + timedelta(days=30))
+            .order_by("held_on", "id")[:10]
         ),
     }
 
@@ -225,9 +225,7 @@ def village_block(user: User, area: Area) -> dict | None:
         return None
     today = timezone.localdate()
     advisers = list(
-        Lawyer.objects.filter(villages=area)
-        .filter(Q(term_to__isnull=True) | Q(term_to__gte=today))
-        .order_by("name")
+        Lawyer.objects.filter(villages=area).filter(Q(term_to__isnull=True) | Q(term_to__gte=today)).order_by("name")
     )
     savvy = list(
         LegalSavvyResident.objects.filter(village=area, active=True).select_related("resident").order_by("id")[:50]

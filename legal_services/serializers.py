@@ -3,6 +3,7 @@ details of applicants are masked unless `selectors.can_see_applicant_details`.""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -220,7 +221,7 @@ class ConsultationCreateSerializer(serializers.Serializer):
 
     def validate(self, data):
         if not data.get("resident") and not data.get("name", "").strip():
-            raise serializers.ValidationError({"name": ["请选择居民或填写咨询人姓名"]})
+            raise serializers.ValidationError({"name": [_("请选择居民或填写咨询人姓名")]})
         return data
 
 

@@ -50,7 +50,11 @@ def _require_write(by: User, area_path: str) -> None:
 
 
 def _check_length(**fields: tuple[str, int]) -> None:
-    errors = {name: [_("最多 %(n)s 个字符") % {"n": limit}] for name, (value, limit) in fields.items() if len(value or "") > limit}
+    errors = {
+        name: [_("最多 %(n)s 个字符") % {"n": limit}]
+        for name, (value, limit) in fields.items()
+        if len(value or "") > limit
+    }
     if errors:
         raise ValidationError(errors)
 

@@ -71,9 +71,7 @@ def sweep_aid_reviews(*, now: datetime | None = None) -> LegalSweepResult:
     result = LegalSweepResult()
     open_reviews = AidApplication.objects.filter(status__in=OPEN_AID_STATUSES)
     red = list(open_reviews.exclude(review_alert=AlertLevel.RED).filter(review_deadline__lte=now).order_by("id"))
-    yellow = list(
-        open_reviews.filter(review_alert="", review_warn_at__lte=now, review_deadline__gt=now).order_by("id")
-    )
+    yellow = list(open_reviews.filter(review_alert="", review_warn_at__lte=now, review_deadline__gt=now).order_by("id"))
     for level, rows in ((AlertLevel.RED, red), (AlertLevel.YELLOW, yellow)):
         for application in rows:
             with transaction.atomic():

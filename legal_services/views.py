@@ -204,7 +204,9 @@ REFER_LABELS = {
 
 def _referrals(request, kind: str, pk: int) -> list[dict]:
     rows = list(selectors.referrals_of(kind, pk))
-    found = resolve(request.user, [(r.source_kind, r.source_id) for r in rows] + [(r.target_kind, r.target_id) for r in rows])
+    found = resolve(
+        request.user, [(r.source_kind, r.source_id) for r in rows] + [(r.target_kind, r.target_id) for r in rows]
+    )
     result = []
     for r in rows:
         outgoing = r.source_kind == kind and r.source_id == pk
@@ -365,9 +367,13 @@ def _aid_page(request, application, failed_action: str = "", failed_form=None) -
     verdict = assess(application)
     actions = []
     for t in available_actions(request.user, application):
-        form = failed_form if t.action == failed_action else action_form(t.action, user=request.user, application=application)
+        form = (
+            failed_form
+            if t.action == failed_action
+            else action_form(t.action, user=request.user, application=application)
+        )
         actions.append((t, form))
-    (_a, clock), = _with_clocks([application])
+    ((_a, clock),) = _with_clocks([application])
     return render(
         request,
         "legal_services/aid_detail.html",
@@ -432,7 +438,16 @@ def event_list(request: HttpRequest) -> HttpResponse:
     )
     export = (
         [_("日期"), _("主题"), _("活动名称"), _("地点"), _("主办单位"), _("区域"), _("受众人数"), _("发放资料(份)")],
-        lambda e: [e.held_on, e.get_topic_display(), e.title, e.place, e.organiser, e.area.name, e.audience, e.materials],
+        lambda e: [
+            e.held_on,
+            e.get_topic_display(),
+            e.title,
+            e.place,
+            e.organiser,
+            e.area.name,
+            e.audience,
+            e.materials,
+        ],
     )
     return _listing(
         request,
@@ -529,7 +544,13 @@ def _registry_specs():
             "queryset": lambda u: selectors.savvy_visible_to(u).order_by("area_path", "id"),
             "search": ["resident__name", "village__name"],
             "headers": [_("姓名"), _("服务村社区"), _("认定日期"), _("培训次数"), _("在册")],
-            "row": lambda o: [o.resident.name, o.village.name, o.since, o.training_count, _("是") if o.active else _("否")],
+            "row": lambda o: [
+                o.resident.name,
+                o.village.name,
+                o.since,
+                o.training_count,
+                _("是") if o.active else _("否"),
+            ],
         },
         "advisers": {
             "title": _("村(居)法律顾问"),

@@ -95,8 +95,13 @@ def test_outsider_gets_404_everywhere(world, legal_world, api):
     assert c.get(f"/api/v1/legal/aid/{aid.pk}/").status_code == 404
     assert c.post(f"/api/v1/legal/aid/{aid.pk}/actions/review/", {}).status_code == 404
     consultation = Consultation.objects.create(
-        area=world.town1, area_path=world.town1.path, topic="labour", question="?", channel="phone",
-        name="某人", recorded_by=world.legal,
+        area=world.town1,
+        area_path=world.town1.path,
+        topic="labour",
+        question="?",
+        channel="phone",
+        name="某人",
+        recorded_by=world.legal,
     )
     assert c.get(f"/api/v1/legal/consultations/{consultation.pk}/").status_code == 404
     assert c.post(f"/api/v1/legal/consultations/{consultation.pk}/refer/", {"to": "aid"}).status_code == 404
@@ -175,7 +180,7 @@ def test_applicant_details_masked_for_officials_full_for_legal(world, legal_worl
 
 
 def test_lists_paginate_filter_and_keep_their_query_count(world, legal_world, api, django_assert_max_num_queries):
-    for i in range(25):
+    for _i in range(25):
         _aid(world)
     c = api(world.legal)
     with django_assert_max_num_queries(8):
@@ -199,9 +204,7 @@ def test_create_registries_through_the_api(world, legal_world, api):
     )
     assert r.status_code == 201, r.content
     # The other town's resident is out of scope: a field error, not a leak.
-    r = c.post(
-        "/api/v1/legal/savvy-residents/", {"resident": legal_world.r3.pk, "village": legal_world.village1.pk}
-    )
+    r = c.post("/api/v1/legal/savvy-residents/", {"resident": legal_world.r3.pk, "village": legal_world.village1.pk})
     assert r.status_code == 400 and "resident" in r.json()
     r = c.post(
         "/api/v1/legal/advisers/",

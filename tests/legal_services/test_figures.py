@@ -51,8 +51,13 @@ def history(world, legal_world):
         aid_close(application=granted, by=world.legal, outcome="结案")
         for people, day in ((120, date(2026, 11, 18)), (30, date(2026, 11, 22)), (999, date(2026, 11, 23))):
             event_log(
-                by=world.legal, held_on=day, place="广场", organiser="司法所", topic="civil_code",
-                audience=people, area=legal_world.village1,
+                by=world.legal,
+                held_on=day,
+                place="广场",
+                organiser="司法所",
+                topic="civil_code",
+                audience=people,
+                area=legal_world.village1,
             )
     return legal_world
 
@@ -93,6 +98,11 @@ def test_weekly_report_has_a_legal_section(world, history, browser_client):
     with clock("2026-11-23 08:00"):
         reports = make_weekly_reports(week_start=date(2026, 11, 16), areas=[world.town1])
     legal = reports[0].data["figures"]["legal"]
-    assert (legal["consultations"], legal["aid_applications"], legal["events"], legal["people_reached"]) == (3, 3, 2, 150)
+    assert (legal["consultations"], legal["aid_applications"], legal["events"], legal["people_reached"]) == (
+        3,
+        3,
+        2,
+        150,
+    )
     html = browser_client(world.official).get(f"/reports/{reports[0].pk}/").content.decode()
     assert 'data-testid="report-legal"' in html

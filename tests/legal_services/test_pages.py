@@ -48,7 +48,10 @@ def _urls(consultation, aid):
         reverse("legal:event_list"),
         reverse("legal:event_new"),
         reverse("legal:event_calendar"),
-        *[reverse("legal:registry", args=[k]) for k in ("savvy", "advisers", "service-points", "model-households", "model-villages")],
+        *[
+            reverse("legal:registry", args=[k])
+            for k in ("savvy", "advisers", "service-points", "model-households", "model-villages")
+        ],
     ]
 
 
@@ -111,7 +114,10 @@ def _lawyer() -> int:
 def test_consultation_page_answers_and_refers_to_aid(world, records, browser_client):
     consultation, _aid, _event = records
     c = browser_client(world.legal)
-    assert c.post(reverse("legal:consultation_answer", args=[consultation.pk]), {"answer": "可申请法律援助"}).status_code == 302
+    assert (
+        c.post(reverse("legal:consultation_answer", args=[consultation.pk]), {"answer": "可申请法律援助"}).status_code
+        == 302
+    )
     r = c.post(reverse("legal:consultation_refer", args=[consultation.pk, "aid"]), {"monthly_income": "800"})
     assert r.status_code == 302 and "/legal/aid/" in r["Location"]
     page = c.get(reverse("legal:consultation_detail", args=[consultation.pk])).content.decode()
@@ -172,15 +178,20 @@ def test_logging_an_event_on_the_page(world, legal_world, browser_client):
 
 
 def test_village_page_shows_its_adviser_and_legal_savvy_residents(world, legal_world, browser_client):
-    page = browser_client(world.center_town).get(reverse("area_detail", args=[legal_world.village1.pk])).content.decode()
+    page = (
+        browser_client(world.center_town).get(reverse("area_detail", args=[legal_world.village1.pk])).content.decode()
+    )
     assert 'data-testid="village-legal"' in page
     assert "陈律师" in page and "王法明" in page
-    other = browser_client(world.center_town2).get(reverse("area_detail", args=[legal_world.village2.pk])).content.decode()
+    other = (
+        browser_client(world.center_town2).get(reverse("area_detail", args=[legal_world.village2.pk])).content.decode()
+    )
     assert "尚未配备法律顾问" in other
     # A town page has no such block.
-    assert "village-legal" not in browser_client(world.legal).get(
-        reverse("area_detail", args=[world.town1.pk])
-    ).content.decode()
+    assert (
+        "village-legal"
+        not in browser_client(world.legal).get(reverse("area_detail", args=[world.town1.pk])).content.decode()
+    )
 
 
 def test_nav_and_home_block_for_legal(world, records, browser_client):

@@ -53,7 +53,11 @@ def test_eligibility_reasons_follow_the_rules_admins_edit(world, legal_world):
     assert assess(aid).eligible
     # A special group qualifies whatever the income.
     elderly = aid_apply(
-        by=world.legal, matter="debt", reason="借款", name="老人", monthly_income=Decimal("9000"),
+        by=world.legal,
+        matter="debt",
+        reason="借款",
+        name="老人",
+        monthly_income=Decimal("9000"),
         special_group=SpecialGroup.ELDERLY,
     )
     verdict = assess(elderly)
