@@ -1,26 +1,21 @@
 """Legal-services notifications: message keys only, rendered in the reader's language when read."""
 
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy as _
 
 from grids.messages import define
 
 AID_APPLIED = define(
     "legal.aid_applied",
-    _lazy("新的法律援助申请:%(number)s"),
-    _lazy("%(matter)s,请在审查期限 %(deadline)s 前作出决定"),
+    _("新的法律援助申请:%(number)s"),
+    _("%(matter)s,请在审查期限 %(deadline)s 前作出决定"),
 )
 AID_REVIEW_WARNING = define(
     "legal.aid_review_warning",
-    _lazy("法律援助审查临期:%(number)s"),
-    _lazy("审查期限 %(deadline)s 即将届满"),
+    _("法律援助审查临期:%(number)s"),
+    _("审查期限 %(deadline)s 即将届满"),
 )
 AID_REVIEW_OVERDUE = define(
     "legal.aid_review_overdue",
-    _lazy("法律援助审查超期:%(number)s"),
-    _lazy("审查期限 %(deadline)s 已过,请尽快作出决定"),
-)
-AID_ASSIGNED = define(
-    "legal.aid_assigned",
-    _lazy("法律援助已指派:%(number)s"),
-    _lazy("承办律师:%(lawyer)s"),
+    _("法律援助审查超期:%(number)s"),
+    _("审查期限 %(deadline)s 已过,请尽快作出决定"),
 )

@@ -12,9 +12,10 @@ from secrets import token_hex
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from grids.messages import label
 from grids.models import Area, Level, Membership, Resident, Role, User
 from grids.notifications import Message, notify_many
 from grids.validators import normalize_id_number, normalize_phone
@@ -42,6 +43,12 @@ from .workflow import TRANSITIONS, ActionNotAllowed, authorize
 # 法律援助法 第四十三条: the decision within seven days; counted here in working days.
 REVIEW_WORKING_DAYS = 7
 WARN_SHARE = 0.8
+
+
+def _msgid(text) -> str:
+    """The Chinese msgid of a lazy choice label, to store as a `label()` parameter."""
+    with translation.override(None):
+        return str(text)
 
 
 def _require_write(by: User, area_path: str) -> None:
@@ -384,7 +391,7 @@ def aid_apply(
                     key=messages.AID_APPLIED,
                     params={
                         "number": application.number,
-                        "matter": application.get_matter_display(),
+                        "matter": label(_msgid(application.get_matter_display())),
                         "deadline": f"{timezone.localtime(deadline):%Y-%m-%d %H:%M}",
                     },
                     url=reverse("legal:aid_detail", args=[application.pk]),
