@@ -79,3 +79,26 @@ def refer_consultation_to_case(
 def register() -> None:
     targets.register_resolver(TargetKind.CASE, _cases)
     targets.register_referrer(TargetKind.CASE, refer_consultation_to_case, CaseReferForm)
+
+
+def refer_case_to_aid(*, case, by: User, note: str = "", **application) -> int:
+    """A case (a wage arrears report, say) referred to legal aid: the application starts from the
+    case's description and area, and the referral shows on both the case and the application."""
+    from legal_services.services import aid_apply, referral_record
+
+    data = {"matter": "other", "reason": case.description, "area": case.area} | application
+    if not case.involved_residents.exists() and not data.get("name") and not data.get("resident"):
+        raise ValidationError({"name": [_("请选择居民或填写申请人姓名")]})
+    if "resident" not in data and "name" not in data:
+        data["resident"] = case.involved_residents.first()
+    aid = aid_apply(by=by, referral_from=TargetKind.CASE, **data)
+    referral_record(
+        by=by,
+        source_kind=TargetKind.CASE,
+        source_id=case.pk,
+        target_kind=TargetKind.AID,
+        target_id=aid.pk,
+        area_path=case.area_path,
+        note=note,
+    )
+    return aid.pk

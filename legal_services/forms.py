@@ -193,3 +193,12 @@ class ServicePointFilter(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("搜索"), max_length=100, required=False)
+
+
+class LessonForm(UserForm):
+    source_kind = forms.ChoiceField(label=_("来源类型"), choices=[("case", _("事项")), ("dispute", _("矛盾纠纷"))])
+    source_id = forms.IntegerField(label=_("来源编号"), min_value=1)
+    title = forms.CharField(label=_("标题"), max_length=200)
+    lesson = forms.CharField(label=_("以案释法"), max_length=4000, widget=forms.Textarea(attrs={"rows": 6}))
+    law_refs = forms.CharField(label=_("相关法条"), max_length=300, required=False)
+    area = forms.ModelChoiceField(label=_("区域"), queryset=Area.objects.none())

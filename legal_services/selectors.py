@@ -30,6 +30,7 @@ from .models import (
     ModelVillage,
     Referral,
     ServicePoint,
+    TargetKind,
     TrainingRecord,
 )
 
@@ -242,3 +243,27 @@ def home_counts(user: User) -> dict[str, int]:
     )
     aid["to_answer"] = consultations_visible_to(user).filter(status=ConsultationStatus.OPEN).count()
     return aid
+
+
+def referrals_for_display(user: User, kind: str, pk: int) -> list[dict]:
+    """The referrals of one record, both directions, with the other side resolved for this user
+    (a label and a link when they may see it, the kind and id otherwise)."""
+    from .targets import resolve
+
+    rows = list(referrals_of(kind, pk))
+    found = resolve(user, [(r.source_kind, r.source_id) for r in rows] + [(r.target_kind, r.target_id) for r in rows])
+    result = []
+    for r in rows:
+        outgoing = r.source_kind == kind and r.source_id == pk
+        other_kind, other_id = (r.target_kind, r.target_id) if outgoing else (r.source_kind, r.source_id)
+        result.append(
+            {
+                "referral": r,
+                "outgoing": outgoing,
+                "kind": other_kind,
+                "kind_label": TargetKind(other_kind).label if other_kind in TargetKind.values else other_kind,
+                "other_id": other_id,
+                "other": found.get((other_kind, other_id)),
+            }
+        )
+    return result

@@ -18,5 +18,7 @@ urlpatterns = [
     path("legal/events/", views.event_list, name="event_list"),
     path("legal/events/new/", views.event_new, name="event_new"),
     path("legal/events/calendar/", views.event_calendar, name="event_calendar"),
+    path("legal/lessons/", views.lesson_list, name="lesson_list"),
+    path("legal/lessons/new/", views.lesson_new, name="lesson_new"),
     path("legal/registry/<slug:kind>/", views.registry, name="registry"),
 ]

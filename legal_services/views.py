@@ -32,12 +32,13 @@ from .forms import (
     AnswerForm,
     ConsultationForm,
     EventForm,
+    LessonForm,
     SearchForm,
     ServicePointFilter,
     action_form,
 )
 from .models import AidStatus, ConsultationStatus, ServicePointKind
-from .targets import referral_kinds, referrer_for, resolve
+from .targets import referral_kinds, referrer_for
 from .workflow import TRANSITIONS, ActionConflict, ActionNotAllowed, available_actions
 
 PER_PAGE = 20
@@ -203,18 +204,7 @@ REFER_LABELS = {
 
 
 def _referrals(request, kind: str, pk: int) -> list[dict]:
-    rows = list(selectors.referrals_of(kind, pk))
-    found = resolve(
-        request.user, [(r.source_kind, r.source_id) for r in rows] + [(r.target_kind, r.target_id) for r in rows]
-    )
-    result = []
-    for r in rows:
-        outgoing = r.source_kind == kind and r.source_id == pk
-        other_kind, other_id = (r.target_kind, r.target_id) if outgoing else (r.source_kind, r.source_id)
-        result.append(
-            {"referral": r, "outgoing": outgoing, "kind": other_kind, "other": found.get((other_kind, other_id))}
-        )
-    return result
+    return selectors.referrals_for_display(request.user, kind, pk)
 
 
 def _consultation_page(request, consultation, *, answer_form=None, failed_kind="", failed_form=None, status=200):
@@ -534,6 +524,50 @@ def event_calendar(request: HttpRequest) -> HttpResponse:
 
 
 # ---------------------------------------------------------------------------------------------
+# 以案释法
+
+
+@login_required
+def lesson_list(request: HttpRequest) -> HttpResponse:
+    _readable(request)
+    form = SearchForm(request.GET or None)
+    q = form.cleaned_data.get("q", "") if form.is_valid() else ""
+    qs = selectors.search(
+        selectors.lessons_visible_to(request.user).order_by("-created_at", "-id"), q, ["title", "lesson", "law_refs"]
+    )
+    export = (
+        [_("标题"), _("以案释法"), _("相关法条"), _("区域")],
+        lambda o: [o.title, o.lesson, o.law_refs, o.area.name],
+    )
+    return _listing(
+        request,
+        qs,
+        "legal_services/lesson_list.html",
+        {"title": _("以案释法"), "form": form, "can_write": selectors.can_write(request.user)},
+        export,
+    )
+
+
+@login_required
+def lesson_new(request: HttpRequest) -> HttpResponse:
+    _readable(request)
+    if not selectors.can_write(request.user):
+        raise Http404
+    form = LessonForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.lesson_write(by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except ActionNotAllowed as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("已发布以案释法"))
+            return redirect("legal:lesson_list")
+    return render(request, "legal_services/form.html", {"form": form, "title": _("撰写以案释法")})
+
+
+# ---------------------------------------------------------------------------------------------
 # Registries
 
 
@@ -615,6 +649,13 @@ def registry(request: HttpRequest, kind: str) -> HttpResponse:
     page = CappedPaginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    map_points = None
+    if kind == "service-points":
+        # Every point of the (filtered) list on the map, not only this page's: one light query.
+        map_points = [
+            {"name": name, "kind": k, "kind_display": str(ServicePointKind(k).label), "lat": lat, "lng": lng}
+            for name, k, lat, lng in qs.values_list("name", "kind", "lat", "lng")[:2000]
+        ]
     return render(
         request,
         "legal_services/registry.html",
@@ -629,5 +670,6 @@ def registry(request: HttpRequest, kind: str) -> HttpResponse:
             "point_filter": point_filter,
             "point_kinds": ServicePointKind.choices,
             "query": query.urlencode(),
+            "map_points": map_points,
         },
     )

@@ -264,3 +264,31 @@ def test_schema_lists_the_legal_endpoints(world, api):
     ):
         assert path in schema["paths"], path
     assert AidApplication  # the module is importable for the schema
+
+
+def test_referrals_show_on_the_case_page_too(world, legal_world, api, categories, browser_client):
+    """Consultation → case, and case → legal aid: each visible on both sides."""
+    from governance.referrals import refer_case_to_aid
+
+    c = api(world.legal)
+    consultation = c.post(
+        "/api/v1/legal/consultations/",
+        {"topic": "wages", "question": "工地欠薪", "channel": "phone", "name": "刘工"},
+        format="json",
+    ).json()
+    case_id = c.post(
+        f"/api/v1/legal/consultations/{consultation['id']}/refer/", {"to": "case", "category": "road_damage"}
+    ).json()["id"]
+    from disputes.models import Case
+
+    aid_id = refer_case_to_aid(case=Case.objects.get(pk=case_id), by=world.legal, matter="wages", name="刘工")
+    page = browser_client(world.center_town).get(f"/cases/{case_id}/").content.decode()
+    assert page.count("data-referral=") == 2
+    assert 'data-referral="consultation"' in page and 'data-referral="aid"' in page
+    aid = c.get(f"/api/v1/legal/aid/{aid_id}/").json()
+    assert aid["referrals"][0]["source"] == {
+        "kind": "case",
+        "id": case_id,
+        "label": Case.objects.get(pk=case_id).number,
+        "url": f"/cases/{case_id}/",
+    }

@@ -199,3 +199,27 @@ def test_nav_and_home_block_for_legal(world, records, browser_client):
     assert 'data-testid="nav-legal"' in page and 'data-testid="home-legal"' in page
     page = browser_client(world.grid_a).get(reverse("home")).content.decode()
     assert "nav-legal" not in page and "home-legal" not in page
+
+
+def test_lessons_from_closed_cases_without_personal_details(world, legal_world, browser_client, report):
+    from disputes.models import Case, Status
+
+    case = report(description="某甲与某乙因欠款发生纠纷")
+    c = browser_client(world.legal)
+    body = {
+        "source_kind": "case",
+        "source_id": case.pk,
+        "title": "借款要留借条",
+        "lesson": "民间借贷应当签订书面借条。",
+        "law_refs": "民法典第六百六十八条",
+        "area": world.town1.pk,
+    }
+    r = c.post(reverse("legal:lesson_new"), body)
+    assert r.status_code == 200 and "只能选择已办结的事项" in r.content.decode()
+    Case.objects.filter(pk=case.pk).update(status=Status.CLOSED)
+    r = c.post(reverse("legal:lesson_new"), body | {"lesson": "当事人电话 13912345678"})
+    assert "请删去身份证号、手机号等个人信息" in r.content.decode()
+    assert c.post(reverse("legal:lesson_new"), body).status_code == 302
+    assert "借款要留借条" in c.get(reverse("legal:lesson_list")).content.decode()
+    assert browser_client(world.outsider).get(reverse("legal:lesson_list")).status_code == 404
+    assert browser_client(world.outsider).get(reverse("legal:lesson_new")).status_code == 404
