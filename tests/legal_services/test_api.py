@@ -292,3 +292,36 @@ def test_referrals_show_on_the_case_page_too(world, legal_world, api, categories
         "label": Case.objects.get(pk=case_id).number,
         "url": f"/cases/{case_id}/",
     }
+
+
+def test_details_keep_their_query_count(world, legal_world, api, browser_client, django_assert_max_num_queries):
+    aid = _aid(world)
+    c = api(world.legal)
+    for action in ("review", "approve"):
+        c.post(f"/api/v1/legal/aid/{aid.pk}/actions/{action}/", {})
+    with django_assert_max_num_queries(12):
+        assert c.get(f"/api/v1/legal/aid/{aid.pk}/").status_code == 200
+    page = browser_client(world.legal)
+    with django_assert_max_num_queries(14):
+        assert page.get(f"/legal/aid/{aid.pk}/").status_code == 200
+    consultation = Consultation.objects.create(
+        area=world.town1,
+        area_path=world.town1.path,
+        topic="labour",
+        question="?",
+        channel="phone",
+        name="某人",
+        recorded_by=world.legal,
+    )
+    with django_assert_max_num_queries(8):
+        assert c.get(f"/api/v1/legal/consultations/{consultation.pk}/").status_code == 200
+    assert (
+        api(world.outsider).post(f"/api/v1/legal/consultations/{consultation.pk}/answer/", {"answer": "x"}).status_code
+        == 404
+    )
+    r = c.post(f"/api/v1/legal/consultations/{consultation.pk}/answer/", {"answer": "可以申请仲裁"})
+    assert r.status_code == 200 and r.json()["status"] == "answered"
+    assert (
+        api(world.official).post(f"/api/v1/legal/consultations/{consultation.pk}/answer/", {"answer": "x"}).status_code
+        == 403
+    )
