@@ -605,7 +605,15 @@ def _registry_specs():
             "queryset": lambda u: selectors.service_points_visible_to(u).order_by("area_path", "kind", "name"),
             "search": ["name", "address"],
             "headers": [_("名称"), _("类型"), _("所在区域"), _("地址"), _("电话"), _("纬度"), _("经度")],
-            "row": lambda o: [o.name, o.get_kind_display(), o.area.name, o.address, o.phone, o.lat, o.lng],
+            "row": lambda o: [
+                o.name,
+                o.get_kind_display(),
+                o.area.name,
+                o.address,
+                o.phone,
+                round(o.lat, 5),
+                round(o.lng, 5),
+            ],
         },
         "model-households": {
             "title": _("学法用法示范户"),
