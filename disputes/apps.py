@@ -10,6 +10,10 @@ class DisputesConfig(AppConfig):
     def ready(self) -> None:
         from . import stats
         from .models import Case
+        from .worktime import admin_table_overrides, set_override_source
+
+        # The working calendar lives in grids; the admin's holiday table lives here.
+        set_override_source(admin_table_overrides)
 
         # A deleted case (admin, data clean-up) leaves the days it was counted on.
         pre_delete.connect(stats.on_case_deleted, sender=Case, dispatch_uid="stats-case-deleted")

@@ -31,7 +31,8 @@ from .models import (
 from .worktime import WorkingCalendar
 
 # The roles that may report a case (上报): grid workers and chiefs, and center staff taking a hotline call.
-REPORTER_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_CHIEF, Role.CENTER_STAFF})
+# Legal-services staff report too: a consultation referred on to a case (governance/referrals.py).
+REPORTER_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_CHIEF, Role.CENTER_STAFF, Role.LEGAL_STAFF})
 
 
 def may_report(user: User) -> bool:

@@ -23,6 +23,12 @@ router.register("reports", governance_api.ReportViewSet, basename="report")
 router.register("patrols", grids_field_api.PatrolViewSet, basename="patrol")
 router.register("households", grids_field_api.HouseholdViewSet, basename="household")
 
+# Public legal services, under /api/v1/legal/
+from legal_services.api import ROUTES as LEGAL_ROUTES  # noqa: E402
+
+for prefix, viewset, basename in LEGAL_ROUTES:
+    router.register(prefix, viewset, basename=basename)
+
 urlpatterns = [
     path("auth/token/", grids_api.ObtainTokenView.as_view(), name="api-token"),
     path("me/", grids_api.MeView.as_view(), name="api-me"),

@@ -16,6 +16,7 @@ from grids.figures import patrol_figures
 from grids.models import Area, Department, User
 from grids.periods import ratio
 from grids.selectors import areas_visible_to
+from legal_services import figures as legal_figures
 
 MAX_DAYS = 366
 
@@ -72,6 +73,8 @@ def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict
         "departments": _departments(figures.rows(*period, ("department",))),
         "generated_at": now.isoformat(),
         "patrols": patrol_figures(area=area, start=start, end=end, user=user, now=now),
+        # Public legal services (legal_services/figures.py)
+        "legal": legal_figures.dashboard_block(area=area, start=start, end=end),
     }
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from disputes.models import Category, Kind
 from governance.demo_cases import seed_demo_cases
 from governance.demo_field import seed_demo_field
+from governance.demo_legal import seed_demo_legal
 from grids.geo import centroid_of
 from grids.models import (
     LEVEL_ORDER,
@@ -608,4 +609,5 @@ def seed_demo(*, password: str, progress: Progress | None = None) -> SeedResult:
     users = {u.username: u for u in User.objects.filter(username__in=[login.username for login in DEMO_LOGINS])}
     result.created["cases"] = seed_demo_cases(users=users, progress=report)
     result.created |= seed_demo_field(progress=report)  # field work (issue 16): buildings, patrols, visits
+    result.created["legal services"] = seed_demo_legal(users=users, progress=report)
     return result

@@ -239,6 +239,12 @@ CELERY_BEAT_SCHEDULE["relay-outbox"] = {
     "schedule": 60,
     "options": {"expires": 55},
 }
+# Legal services: the legal-aid review clock, swept as often as the cases' clocks.
+CELERY_BEAT_SCHEDULE["sweep-legal-aid"] = {
+    "task": "governance.tasks.sweep_legal_deadlines",
+    "schedule": SWEEP_INTERVAL_SECONDS,
+    "options": {"expires": max(SWEEP_INTERVAL_SECONDS - 5, 5)},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -272,6 +278,14 @@ SPECTACULAR_SETTINGS = {
         "AssignmentStatusEnum": "disputes.models.AssignmentStatus",
         "ExtensionStatusEnum": "disputes.models.ExtensionStatus",
     },
+}
+
+# Legal services: names of its choice sets in the OpenAPI schema.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] |= {
+    "LegalMatterEnum": "legal_services.models.MatterKind",
+    "LawTopicEnum": "legal_services.models.LawTopic",
+    "ConsultationStatusEnum": "legal_services.models.ConsultationStatus",
+    "AidStatusEnum": "legal_services.models.AidStatus",
 }
 
 # Working time for deadlines (Asia/Shanghai), "HH:MM-HH:MM" periods.

@@ -35,3 +35,11 @@ def generate_report(kind: str, period: str, user_id: int | None = None) -> list[
             return []
     start = reports.parse_period(kind=ReportKind(kind), text=period)
     return [r.pk for r in reports.generate_reports(kind=kind, start=start, by=by)]
+
+
+@shared_task(acks_late=True)
+def sweep_legal_deadlines() -> str:
+    """Beside the case sweep (beat): legal-aid review clocks, each alert raised once."""
+    from legal_services.sweep import sweep_aid_reviews
+
+    return str(sweep_aid_reviews())

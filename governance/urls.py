@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("grids.urls")),
     path("", include("disputes.urls")),
     path("", include("governance.report_urls")),
+    # Public legal services (legal_services)
+    path("", include("legal_services.urls")),
 ]
 
 # Hardening (issue 18): under /api/ a 404 (an unknown action, a malformed id) is JSON too.

@@ -67,4 +67,9 @@ def home(request: HttpRequest) -> HttpResponse:
             context["patrol_figures"] = figures["patrols"]  # field work: the worker's own grid
     context["can_report"] = scope.is_admin or scope.has_role(Role.GRID_WORKER, Role.GRID_CHIEF, Role.CENTER_STAFF)
     context["tab_labels"] = TAB_LABELS
+    # Legal services: a small block for legal-services staff.
+    if scope.has_role(Role.LEGAL_STAFF):
+        from legal_services.selectors import home_counts
+
+        context["legal"] = home_counts(user)
     return render(request, "home.html", context)

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from grids.models import Area, Level, User
+from legal_services import figures as legal_figures
 
 from ..models import Report, ReportKind
 from .announce import announce
@@ -46,6 +47,8 @@ def make_weekly_reports(
     made = []
     for area in areas:
         data = {"figures": weekly_figures(area=area, start=week_start, end=end)}
+        # Public legal services: its own section, computed by legal_services (movable as one call).
+        data["figures"]["legal"] = legal_figures.report_block(area=area, start=week_start, end=end)
         made.append(_save(kind=ReportKind.WEEKLY, area=area, start=week_start, end=end, data=data, by=by))
         if on_report:
             on_report(made[-1])

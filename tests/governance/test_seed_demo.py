@@ -257,3 +257,20 @@ def test_field_work_buildings_units_patrols_and_follow_ups(seed_output):
     follow_ups = FollowUp.objects.filter(area_path__startswith=grid_a.path)
     assert follow_ups.exists() and {f.helper.username for f in follow_ups} == {"grid_a"}
     assert follow_ups.filter(next_due_at__lt=timezone.now()).count() >= 1
+
+
+def test_legal_services_at_haimens_ratios(seed_output):
+    """An adviser for every village, ~1 legal-savvy resident per 100 residents, Jiuyuan's service
+    points, and a year of consultations, legal aid (some reviews still open) and 普法 events."""
+    from legal_services.models import AidApplication, Consultation, LawEvent, Lawyer, LegalSavvyResident, ServicePoint
+
+    villages = Area.objects.filter(level=Level.VILLAGE)
+    advised = set(Lawyer.villages.through.objects.values_list("area_id", flat=True))
+    assert advised == set(villages.values_list("id", flat=True))
+    assert LegalSavvyResident.objects.count() == Resident.objects.count() // 100
+    kinds = dict(ServicePoint.objects.values_list("kind").annotate(n=Count("id")))
+    assert kinds["judge_workstation"] == 14 and kinds["contact_point"] == 29 and kinds["shared_court"] == 8
+    assert Consultation.objects.count() >= 400 and LawEvent.objects.count() >= 50
+    assert AidApplication.objects.filter(status__in=["applied", "reviewing"]).exists()
+    town1 = area("150207001")
+    assert AidApplication.objects.filter(area_path__startswith=town1.path, created_by__username="legal").exists()
