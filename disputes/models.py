@@ -536,3 +536,4 @@ class OpenCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_path} {self.open_cases}/{self.overdue_cases}"
+from .mediation.models import *  # noqa: E402,F401,F403  (dispute mediation: disputes/mediation/)

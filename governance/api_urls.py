@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from disputes import api as disputes_api
+from disputes.mediation import api as mediation_api
 from governance import api as governance_api
 from governance.dashboard_views import DashboardAPIView
 from grids import api as grids_api
@@ -17,6 +18,10 @@ router.register("notifications", grids_api.NotificationViewSet, basename="notifi
 router.register("categories", disputes_api.CategoryViewSet, basename="category")
 router.register("cases", disputes_api.CaseViewSet, basename="case")
 router.register("reports", governance_api.ReportViewSet, basename="report")
+# Dispute mediation (disputes/mediation/api.py).
+router.register("mediation-orgs", mediation_api.MediationOrgViewSet, basename="mediation-org")
+router.register("disputes", mediation_api.DisputeViewSet, basename="dispute")
+router.register("screenings", mediation_api.ScreeningViewSet, basename="screening")
 
 urlpatterns = [
     path("auth/token/", grids_api.ObtainTokenView.as_view(), name="api-token"),
