@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from disputes import stats
+from disputes.mediation.figures import mediation_figures
 from disputes.models import Category
 from disputes.stats import GOOD_SATISFACTION
 from grids.models import Area, Department, User
@@ -69,6 +70,7 @@ def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict
         "children": _children(area, by_child, open_now, user),
         "departments": _departments(figures.rows(*period, ("department",))),
         "generated_at": now.isoformat(),
+        "mediation": mediation_figures(area=area, start=start, end=end),  # disputes/mediation/figures.py
     }
 
 

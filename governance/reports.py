@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from disputes import stats
+from disputes.mediation.figures import mediation_figures
 from disputes.models import (
     AlertLevel,
     Assignment,
@@ -274,6 +275,8 @@ def weekly_figures(*, area: Area, start: date, end: date) -> dict:
             "approved": total["ext_approved"],
             "refused": total["ext_refused"],
         },
+        # Dispute mediation over the same days (disputes/mediation/figures.py).
+        "mediation": mediation_figures(area=area, start=start, end=end - timedelta(days=1)),
     }
 
 

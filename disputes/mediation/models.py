@@ -133,6 +133,12 @@ class MediationOrg(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if not isinstance(self.handles, list) or any(k not in DisputeKind.values for k in self.handles):
+            raise ValidationError({"handles": _("请填写纠纷类型编码的列表,如 [\"labour\", \"medical\"]")})
+
     def takes(self, kind: str) -> bool:
         return not self.handles or kind in self.handles
 
@@ -190,6 +196,22 @@ class MediationSettings(models.Model):
 
     def __str__(self) -> str:
         return str(_("调解设置与风险阈值"))
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if not isinstance(self.seasonal_kinds, list) or any(k not in DisputeKind.values for k in self.seasonal_kinds):
+            errors["seasonal_kinds"] = _("请填写纠纷类型编码的列表,如 [\"labour\"]")
+        if not isinstance(self.seasonal_months, list) or any(
+            not isinstance(m, int) or not 1 <= m <= 12 for m in self.seasonal_months
+        ):
+            errors["seasonal_months"] = _("请填写 1–12 的月份列表,如 [12, 1, 2]")
+        if self.group_major_threshold is not None and self.group_threshold is not None:
+            if self.group_major_threshold < self.group_threshold:
+                errors["group_major_threshold"] = _("重大群体性纠纷人数不能小于群体性纠纷人数")
+        if errors:
+            raise ValidationError(errors)
 
     @classmethod
     def current(cls) -> MediationSettings:

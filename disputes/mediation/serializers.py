@@ -8,6 +8,7 @@ from rest_framework import serializers
 from grids.selectors import can_see_sensitive, get_scope
 from grids.validators import mask_id_number, mask_phone
 
+from ..serializers import AreaRefSerializer
 from .models import (
     Agreement,
     Dispute,
@@ -25,13 +26,6 @@ from .models import (
 from .events import event_label
 from .risk import render_reasons
 from .workflow import available_actions
-
-
-class AreaRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    code = serializers.CharField()
-    name = serializers.CharField()
-    level = serializers.CharField()
 
 
 class MediatorRefSerializer(serializers.Serializer):
