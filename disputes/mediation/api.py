@@ -226,7 +226,11 @@ class ScreeningViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.
         body = ScreeningCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        area = areas_visible_to(request.user).filter(pk=data["area"]).first()
+        # A grid worker reports for the village above its grid: in scope for this, though not "visible".
+        area = (
+            areas_visible_to(request.user).filter(pk=data["area"]).first()
+            or selectors.screening_areas_for(request.user).filter(pk=data["area"]).first()
+        )
         if area is None:
             raise Http404
         try:

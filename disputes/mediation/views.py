@@ -239,7 +239,7 @@ def case_file_docx(request: HttpRequest, pk: int) -> HttpResponse:
 def org_list(request: HttpRequest) -> HttpResponse:
     orgs = selectors.orgs_visible_to(request.user).annotate(
         mediator_count=Count("mediators", filter=Q(mediators__active=True))
-    )
+    ).order_by("area_path", "kind", "code")
     kind = request.GET.get("kind")
     if kind:
         orgs = orgs.filter(kind=kind)
