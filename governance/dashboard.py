@@ -70,7 +70,7 @@ def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict
         "children": _children(area, by_child, open_now, user),
         "departments": _departments(figures.rows(*period, ("department",))),
         "generated_at": now.isoformat(),
-        "mediation": mediation_figures(area=area, start=start, end=end),  # disputes/mediation/figures.py
+        "mediation": mediation_figures(area=area, start=start, end=end, breakdown=False),  # disputes/mediation
     }
 
 

@@ -275,8 +275,6 @@ def weekly_figures(*, area: Area, start: date, end: date) -> dict:
             "approved": total["ext_approved"],
             "refused": total["ext_refused"],
         },
-        # Dispute mediation over the same days (disputes/mediation/figures.py).
-        "mediation": mediation_figures(area=area, start=start, end=end - timedelta(days=1)),
     }
 
 
@@ -522,6 +520,8 @@ def make_weekly_reports(
     made = []
     for area in areas:
         data = {"figures": weekly_figures(area=area, start=week_start, end=end)}
+        # Dispute mediation of the same week, by kind, body and area (disputes/mediation/figures.py).
+        data["mediation"] = mediation_figures(area=area, start=week_start, end=end - timedelta(days=1))
         made.append(_save(kind=ReportKind.WEEKLY, area=area, start=week_start, end=end, data=data, by=by))
         if on_report:
             on_report(made[-1])

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from grids.models import Area, Level
 
-from .models import Dispute, DisputeSource, MediationOrg, ScreeningReport
+from .models import Dispute, DisputeKind, DisputeSource
 
 
 def _start(day: date) -> datetime:
@@ -31,15 +31,23 @@ def _months(start: date, end: date) -> list[date]:
     return months
 
 
-def _counts(qs, lo: datetime, hi: datetime) -> dict:
-    return qs.aggregate(
-        received=Count("id", filter=Q(created_at__gte=lo, created_at__lt=hi)),
-        succeeded=Count("id", filter=Q(agreed_at__gte=lo, agreed_at__lt=hi)),
-        failed=Count("id", filter=Q(failed_at__gte=lo, failed_at__lt=hi)),
-        before_litigation=Count(
-            "id", filter=Q(agreed_at__gte=lo, agreed_at__lt=hi) & ~Q(source=DisputeSource.COURT_REFERRAL)
-        ),
+def _grouped(qs, lo: datetime, hi: datetime, *keys: str) -> dict:
+    """Every measure per value of `keys`, in one grouped query over the disputes touched in the period."""
+    received = Q(created_at__gte=lo, created_at__lt=hi)
+    agreed = Q(agreed_at__gte=lo, agreed_at__lt=hi)
+    failed = Q(failed_at__gte=lo, failed_at__lt=hi)
+    rows = (
+        qs.filter(received | agreed | failed)
+        .values(*keys)
+        .annotate(
+            received=Count("id", filter=received),
+            succeeded=Count("id", filter=agreed),
+            failed=Count("id", filter=failed),
+            before_litigation=Count("id", filter=agreed & ~Q(source=DisputeSource.COURT_REFERRAL)),
+        )
+        .order_by()
     )
+    return {tuple(r[k] for k in keys): r for r in rows}
 
 
 def _row(c: dict) -> dict:
@@ -54,66 +62,50 @@ def _row(c: dict) -> dict:
     }
 
 
-def _grouped(qs, lo: datetime, hi: datetime, key: str) -> dict:
-    rows = {}
-    for field, name in (("created_at", "received"), ("agreed_at", "succeeded"), ("failed_at", "failed")):
-        for r in qs.filter(**{f"{field}__gte": lo, f"{field}__lt": hi}).values(key).annotate(n=Count("id")):
-            rows.setdefault(r[key], {"received": 0, "succeeded": 0, "failed": 0, "before_litigation": 0})[name] = r["n"]
-    for r in (
-        qs.filter(agreed_at__gte=lo, agreed_at__lt=hi)
-        .exclude(source=DisputeSource.COURT_REFERRAL)
-        .values(key)
-        .annotate(n=Count("id"))
-    ):
-        rows[r[key]]["before_litigation"] = r["n"]
-    return rows
-
-
 def screening_missing(area: Area, start: date, end: date) -> int:
-    """Village-months in the period's months (up to this month) with no screening report."""
+    """Village-months in the period's months (up to this month) with no screening report: one query."""
     today = timezone.localdate()
     months = [m for m in _months(start, end) if m <= today]
     if not months:
         return 0
-    villages = Area.objects.filter(level=Level.VILLAGE, path__startswith=area.path).count()
-    if area.level == Level.VILLAGE:
-        villages = 1
-    reported = ScreeningReport.objects.filter(area_path__startswith=area.path, month__in=months).count()
-    return max(villages * len(months) - reported, 0)
+    counts = Area.objects.filter(level=Level.VILLAGE, path__startswith=area.path).aggregate(
+        villages=Count("id", distinct=True),
+        reported=Count("screenings", filter=Q(screenings__month__in=months)),
+    )
+    return max(counts["villages"] * len(months) - counts["reported"], 0)
+
+
+MEASURES = ("received", "succeeded", "failed", "before_litigation")
 
 
 def mediation_figures(*, area: Area, start: date, end: date, breakdown: bool = True) -> dict:
-    """The mediation block of the dashboard and the reports, for `area` over [start, end] (inclusive)."""
+    """The mediation block of the dashboard and the reports, for `area` over [start, end] (inclusive):
+    totals and the split by kind in one grouped query, the screening gap in another; with
+    `breakdown`, by body and by child area too (three more)."""
     lo, hi = _start(start), _start(end + timedelta(days=1))
     qs = Dispute.objects.filter(area_path__startswith=area.path)
-    result = _row(_counts(qs, lo, hi)) | {"screening_missing": screening_missing(area, start, end)}
-    if not breakdown:
-        return result
-    from .models import DisputeKind
-
     by_kind = _grouped(qs, lo, hi, "kind")
-    by_org = _grouped(qs, lo, hi, "organisation")
-    org_names = dict(MediationOrg.objects.filter(pk__in=[k for k in by_org if k]).values_list("pk", "name"))
-    children = list(Area.objects.filter(parent=area).order_by("code").values_list("pk", "path", "name"))
-    per_child = _grouped_by_child(qs, lo, hi, [path for _pk, path, _name in children])
-    empty = {"received": 0, "succeeded": 0, "failed": 0, "before_litigation": 0}
-    by_child = [{"id": pk, "name": name, **_row(per_child.get(path, empty))} for pk, path, name in children]
+    total = {m: sum(r[m] for r in by_kind.values()) for m in MEASURES}
+    result = _row(total) | {"screening_missing": screening_missing(area, start, end)}
     result["by_kind"] = sorted(
-        ({"kind": k, "name": str(DisputeKind(k).label), **_row(c)} for k, c in by_kind.items() if k),
+        ({"kind": k, "name": str(DisputeKind(k).label), **_row(c)} for (k,), c in by_kind.items()),
         key=lambda r: (-r["received"], r["kind"]),
     )
+    if not breakdown:
+        return result
+    by_org = _grouped(qs.filter(organisation__isnull=False), lo, hi, "organisation", "organisation__name")
     result["by_organisation"] = sorted(
-        ({"id": k, "name": org_names.get(k, ""), **_row(c)} for k, c in by_org.items() if k),
+        ({"id": pk, "name": name, **_row(c)} for (pk, name), c in by_org.items()),
         key=lambda r: (-r["mediated"], -r["received"], r["name"]),
     )[:20]
-    result["by_area"] = by_child
+    children = list(Area.objects.filter(parent=area).order_by("code").values_list("pk", "path", "name"))
+    per_child = {}
+    if children:
+        # Codes of one level have one length: cut the dispute's path at the children's length.
+        length = len(children[0][1])
+        per_child = _grouped(qs.annotate(child_path=Substr("area_path", 1, length)), lo, hi, "child_path")
+    empty = dict.fromkeys(MEASURES, 0)
+    result["by_area"] = [
+        {"id": pk, "name": name, **_row(per_child.get((path,), empty))} for pk, path, name in children
+    ]
     return result
-
-
-def _grouped_by_child(qs, lo: datetime, hi: datetime, child_paths: list[str]) -> dict:
-    """Counts per child area: the dispute's path cut at the children's length (codes of one level
-    have one length), grouped in SQL."""
-    if not child_paths:
-        return {}
-    length = len(child_paths[0])
-    return _grouped(qs.annotate(child_path=Substr("area_path", 1, length)), lo, hi, "child_path")

@@ -85,8 +85,10 @@ def test_dashboard_and_weekly_report_show_mediation(world, med, history, api, br
         from governance.reports import make_weekly_reports
 
         reports = make_weekly_reports(week_start=date(2026, 11, 9), areas=[world.town1])
-    figures = reports[0].data["figures"]["mediation"]
+    figures = reports[0].data["mediation"]
     assert (figures["received"], figures["succeeded"], figures["failed"]) == (6, 3, 1)
+    assert [(r["name"], r["received"]) for r in figures["by_area"]] == [("测试社区1", 6)]
+    assert [r["name"] for r in figures["by_organisation"]] == ["一街人民调解委员会"]
     page = browser_client(world.center_town).get(f"/reports/{reports[0].pk}/").content.decode()
     assert 'data-testid="mediation-figures"' in page and 'data-mediation="received">6<' in page
 
