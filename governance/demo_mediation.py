@@ -40,7 +40,7 @@ from disputes.mediation.models import (
     ScreeningReport,
 )
 from disputes.worktime import WorkingCalendar
-from grids.models import Area, Level, Membership, Resident, Role, User
+from grids.models import Area, Building, Household, Level, Membership, Resident, Role, User
 
 DISPUTE_COUNT = 360
 DAYS = 365
@@ -85,7 +85,7 @@ KIND_WEIGHTS = {
     "environment": 3,
     "other": 4,
 }
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗".split()
+SURNAMES = list("王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗")
 GIVEN = "建国 秀英 桂兰 志强 海燕 文军 丽娟 永红 晓东 国华 玉梅 春生 金花 德明 宏伟".split()
 
 Progress = Callable[[str], None]
@@ -96,6 +96,7 @@ def seed_demo_mediation(*, users: dict[str, User], progress: Progress, seed: int
     MediationSettings.current()
     created["mediation_orgs"] = _seed_bodies(progress)
     created["mediators"] = _seed_mediators(users, progress)
+    created["buildings"] = _seed_buildings(progress)
     created["disputes"] = _seed_disputes(users, progress, random.Random(seed))
     created["screenings"] = _seed_screenings(users, progress, random.Random(seed + 1))
     return created
@@ -185,6 +186,25 @@ def _seed_mediators(users: dict[str, User], progress: Progress) -> int:
     return len(rows)
 
 
+def _seed_buildings(progress: Progress) -> int:
+    """Buildings in grid_a's grid, with its households in them, so "the same building" can repeat."""
+    grid_path = Membership.objects.filter(user__username="grid_a").values_list("area__path", flat=True).first()
+    if not grid_path:
+        return 0
+    micro_grids = list(Area.objects.filter(level=Level.MICRO_GRID, path__startswith=grid_path).order_by("code"))
+    have = set(Building.objects.filter(micro_grid__in=micro_grids).values_list("micro_grid_id", flat=True))
+    new = [
+        Building(micro_grid=m, name=f"{m.name.split('网格')[0]}网格{i}号楼", address=f"{m.name}{i}号楼")
+        for i, m in enumerate(micro_grids, start=1)
+        if m.pk not in have
+    ]
+    Building.objects.bulk_create(new)
+    for b in Building.objects.filter(micro_grid__in=micro_grids):
+        Household.objects.filter(micro_grid_id=b.micro_grid_id, building__isnull=True).update(building=b)
+    progress(f"buildings: {len(new)} created in grid_a's grid")
+    return len(new)
+
+
 def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + rng.choice(GIVEN)
 
@@ -261,7 +281,7 @@ def _seed_disputes(users: dict[str, User], progress: Progress, rng: random.Rando
             agreed = False
         if status == DisputeStatus.REPORTED:
             org, mediator_id = None, None
-        amount = Decimal(rng.choice([0, 2000, 5000, 8000, 20000, 50000, 120000, 300000])) if kind != "neighbour" else None
+        amount = Decimal(rng.choice([0, 2000, 5000, 8000, 20000, 50000, 80000, 150000])) if kind != "neighbour" else None
         people = rng.choice([2, 2, 2, 3, 4, 6, 12]) if kind != "labour" else rng.choice([3, 8, 15, 40])
         deadline = calendar.add_working_days(created, settings.deadline_working_days)
         reasons = []
