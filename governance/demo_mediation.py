@@ -25,7 +25,6 @@ from disputes.mediation.models import (
     Agreement,
     Dispute,
     DisputeEvent,
-    DisputeKind,
     DisputeNumberSequence,
     DisputeStatus,
     FollowUp,
@@ -112,11 +111,15 @@ def _seed_bodies(progress: Progress) -> int:
     wanted: list[MediationOrg] = []
     for town in towns:
         wanted.append(
-            MediationOrg(code=f"tc-{town.code}", name=f"{town.name}人民调解委员会", kind=OrgKind.TOWN_COMMITTEE, area=town)
+            MediationOrg(
+                code=f"tc-{town.code}", name=f"{town.name}人民调解委员会", kind=OrgKind.TOWN_COMMITTEE, area=town
+            )
         )
         short = town.name.removesuffix("街道").removesuffix("镇").removesuffix("苏木")
         wanted.append(
-            MediationOrg(code=f"police-{town.code}", name=f"{short}派出所警调对接室", kind=OrgKind.POLICE_ROOM, area=town)
+            MediationOrg(
+                code=f"police-{town.code}", name=f"{short}派出所警调对接室", kind=OrgKind.POLICE_ROOM, area=town
+            )
         )
     for village in Area.objects.filter(level=Level.VILLAGE).order_by("code"):
         wanted.append(
@@ -128,7 +131,9 @@ def _seed_bodies(progress: Progress) -> int:
             )
         )
     for code, name, handles in SPECIALISED:
-        wanted.append(MediationOrg(code=f"sp-{code}", name=name, kind=OrgKind.SPECIALISED, area=district, handles=handles))
+        wanted.append(
+            MediationOrg(code=f"sp-{code}", name=name, kind=OrgKind.SPECIALISED, area=district, handles=handles)
+        )
     for code, name, kind, handles in OTHER_BODIES:
         wanted.append(MediationOrg(code=code, name=name, kind=kind, area=district, handles=handles))
     if towns:
@@ -153,7 +158,9 @@ def _seed_mediators(users: dict[str, User], progress: Progress) -> int:
     for i, town in enumerate(towns, start=1):
         plan.append((f"demo_mediator_{i}", f"{SURNAMES[i]}调解员", f"tc-{town.code}", True, "专职人民调解员", town))
     for i, (code, _name, _handles) in enumerate(SPECIALISED, start=1):
-        plan.append((f"demo_specialist_{i}", f"{SURNAMES[-i]}{GIVEN[i]}", f"sp-{code}", False, "兼职(律师)", towns[0].parent))
+        plan.append(
+            (f"demo_specialist_{i}", f"{SURNAMES[-i]}{GIVEN[i]}", f"sp-{code}", False, "兼职(律师)", towns[0].parent)
+        )
     existing = {u.username: u for u in User.objects.filter(username__in=[p[0] for p in plan])}
     unusable = make_password(None)
     new_users = [
@@ -215,7 +222,9 @@ def _seed_disputes(users: dict[str, User], progress: Progress, rng: random.Rando
         return 0
     now = timezone.now()
     town1 = _town1()
-    micro_grids = list(Area.objects.filter(level=Level.MICRO_GRID).only("id", "path", "code", "centroid_lat", "centroid_lng"))
+    micro_grids = list(
+        Area.objects.filter(level=Level.MICRO_GRID).only("id", "path", "code", "centroid_lat", "centroid_lng")
+    )
     if not micro_grids or town1 is None:
         return 0
     towns = {a.code: a for a in Area.objects.filter(level=Level.TOWN)}
@@ -224,8 +233,10 @@ def _seed_disputes(users: dict[str, User], progress: Progress, rng: random.Rando
     for m in Mediator.objects.all():
         posts.setdefault(m.organisation_id, []).append(m.user_id)
     residents_by_micro: dict[int, list[Resident]] = {}
-    for r in Resident.objects.filter(household__isnull=False).select_related("household").only(
-        "id", "micro_grid_id", "household__building_id"
+    for r in (
+        Resident.objects.filter(household__isnull=False)
+        .select_related("household")
+        .only("id", "micro_grid_id", "household__building_id")
     ):
         residents_by_micro.setdefault(r.micro_grid_id, []).append(r)
     settings = MediationSettings.current()
@@ -243,7 +254,9 @@ def _seed_disputes(users: dict[str, User], progress: Progress, rng: random.Rando
         micro = rng.choice(pool)
         kind = rng.choices(kinds, weights)[0]
         age = rng.uniform(0, DAYS) ** 1.15 / DAYS**0.15  # a little more of it recent
-        created = timezone.localtime(now - timedelta(days=age)).replace(hour=rng.randint(8, 17), minute=rng.randint(0, 59))
+        created = timezone.localtime(now - timedelta(days=age)).replace(
+            hour=rng.randint(8, 17), minute=rng.randint(0, 59)
+        )
         if created > now:
             created = now - timedelta(minutes=rng.randint(10, 600))
         plans.append((micro, kind, created))
@@ -281,16 +294,28 @@ def _seed_disputes(users: dict[str, User], progress: Progress, rng: random.Rando
             agreed = False
         if status == DisputeStatus.REPORTED:
             org, mediator_id = None, None
-        amount = Decimal(rng.choice([0, 2000, 5000, 8000, 20000, 50000, 80000, 150000])) if kind != "neighbour" else None
+        amount = (
+            Decimal(rng.choice([0, 2000, 5000, 8000, 20000, 50000, 80000, 150000])) if kind != "neighbour" else None
+        )
         people = rng.choice([2, 2, 2, 3, 4, 6, 12]) if kind != "labour" else rng.choice([3, 8, 15, 40])
         deadline = calendar.add_working_days(created, settings.deadline_working_days)
         reasons = []
         level = "low"
         if amount is not None and amount >= settings.amount_threshold:
-            level, reasons = "high", [{"key": "large_amount", "params": {"amount": f"{amount:.2f}", "threshold": f"{settings.amount_threshold:.2f}"}}]
+            level, reasons = (
+                "high",
+                [
+                    {
+                        "key": "large_amount",
+                        "params": {"amount": f"{amount:.2f}", "threshold": f"{settings.amount_threshold:.2f}"},
+                    }
+                ],
+            )
         if people >= settings.group_major_threshold:
             level = "major"
-            reasons.append({"key": "group_major", "params": {"people": people, "threshold": settings.group_major_threshold}})
+            reasons.append(
+                {"key": "group_major", "params": {"people": people, "threshold": settings.group_major_threshold}}
+            )
         elif people >= settings.group_threshold:
             level = "high" if level != "major" else level
             reasons.append({"key": "group", "params": {"people": people, "threshold": settings.group_threshold}})
@@ -300,7 +325,9 @@ def _seed_disputes(users: dict[str, User], progress: Progress, rng: random.Rando
             number=f"TJ{day:%Y%m%d}-{per_day[day]:04d}",
             kind=kind,
             summary=SUMMARIES[kind],
-            source=rng.choice(["grid_worker", "grid_worker", "screening", "walk_in", "petition", "court_referral", "police_referral"]),
+            source=rng.choice(
+                ["grid_worker", "grid_worker", "screening", "walk_in", "petition", "court_referral", "police_referral"]
+            ),
             area=micro,
             area_path=micro.path,
             town=town,
@@ -349,53 +376,153 @@ def _seed_disputes(users: dict[str, User], progress: Progress, rng: random.Rando
         chosen = rng.sample(pool, 2) if len(pool) >= 2 and rng.random() < 0.6 else []
         for role, resident in zip(("applicant", "respondent"), chosen or [None, None], strict=True):
             parties.append(
-                Party(dispute=d, role=role, resident=resident, name="" if resident else _name(rng), phone="" if resident else f"139{rng.randint(10000000, 99999999)}")
+                Party(
+                    dispute=d,
+                    role=role,
+                    resident=resident,
+                    name="" if resident else _name(rng),
+                    phone="" if resident else f"139{rng.randint(10000000, 99999999)}",
+                )
             )
         if chosen and chosen[0].household.building_id:
             d.building_id = chosen[0].household.building_id
         actor = d.mediator_id
-        events.append(DisputeEvent(dispute=d, actor=d.reporter, kind="create", to_status="reported", created_at=d.created_at))
+        events.append(
+            DisputeEvent(dispute=d, actor=d.reporter, kind="create", to_status="reported", created_at=d.created_at)
+        )
         if d.assigned_at:
             events.append(
                 DisputeEvent(
-                    dispute=d, actor=users.get("center_town") if d.town_id == town1.pk else fallback, kind="assign",
-                    from_status="reported", to_status="assigned", created_at=d.assigned_at,
+                    dispute=d,
+                    actor=users.get("center_town") if d.town_id == town1.pk else fallback,
+                    kind="assign",
+                    from_status="reported",
+                    to_status="assigned",
+                    created_at=d.assigned_at,
                     data={"organisation": d.organisation_id, "organisation_name": d.organisation.name},
                 )
             )
         if d.accepted_at:
-            events.append(DisputeEvent(dispute=d, actor_id=actor, kind="accept", from_status="assigned", to_status="mediating", created_at=d.accepted_at))
+            events.append(
+                DisputeEvent(
+                    dispute=d,
+                    actor_id=actor,
+                    kind="accept",
+                    from_status="assigned",
+                    to_status="mediating",
+                    created_at=d.accepted_at,
+                )
+            )
         for n in range(x["sessions"]):
             held = d.accepted_at + timedelta(days=n * 2 + 1, hours=1)
             if held >= timezone.now():
                 break
             sessions.append(
                 MediationSession(
-                    dispute=d, held_at=held, place=f"{d.organisation.name}调解室", attendees="双方当事人、调解员",
-                    notes=f"第{n + 1}次调解,听取双方陈述,释法析理。", recorded_by_id=actor or d.reporter_id,
+                    dispute=d,
+                    held_at=held,
+                    place=f"{d.organisation.name}调解室",
+                    attendees="双方当事人、调解员",
+                    notes=f"第{n + 1}次调解,听取双方陈述,释法析理。",
+                    recorded_by_id=actor or d.reporter_id,
                 )
             )
-            events.append(DisputeEvent(dispute=d, actor_id=actor, kind="session", from_status="mediating", to_status="mediating", created_at=held))
+            events.append(
+                DisputeEvent(
+                    dispute=d,
+                    actor_id=actor,
+                    kind="session",
+                    from_status="mediating",
+                    to_status="mediating",
+                    created_at=held,
+                )
+            )
         if d.agreed_at:
             agreements.append(
                 Agreement(
-                    dispute=d, terms="一、双方自愿达成和解;\n二、一方于十五日内履行赔偿或整改义务;\n三、双方不再就此事发生争执。",
-                    signed_at=timezone.localdate(d.agreed_at), court_confirmed=True if rng.random() < 0.2 else None,
+                    dispute=d,
+                    terms="一、双方自愿达成和解;\n二、一方于十五日内履行赔偿或整改义务;\n三、双方不再就此事发生争执。",
+                    signed_at=timezone.localdate(d.agreed_at),
+                    court_confirmed=True if rng.random() < 0.2 else None,
                     fulfilled=True if d.status == DisputeStatus.CLOSED else None,
                 )
             )
-            events.append(DisputeEvent(dispute=d, actor_id=actor, kind="agree", from_status="mediating", to_status="agreed", created_at=d.agreed_at))
+            events.append(
+                DisputeEvent(
+                    dispute=d,
+                    actor_id=actor,
+                    kind="agree",
+                    from_status="mediating",
+                    to_status="agreed",
+                    created_at=d.agreed_at,
+                )
+            )
         if d.failed_at:
-            events.append(DisputeEvent(dispute=d, actor_id=actor, kind="fail", from_status="mediating", to_status="failed", created_at=d.failed_at, comment="双方分歧较大,未能达成协议"))
+            events.append(
+                DisputeEvent(
+                    dispute=d,
+                    actor_id=actor,
+                    kind="fail",
+                    from_status="mediating",
+                    to_status="failed",
+                    created_at=d.failed_at,
+                    comment="双方分歧较大,未能达成协议",
+                )
+            )
             if d.status == DisputeStatus.REFERRED:
                 to = rng.choice(ReferralTarget.values)
-                referrals.append(Referral(dispute=d, to=to, note="引导通过法定途径解决", referred_by_id=actor or d.reporter_id, referred_at=d.failed_at + timedelta(hours=2)))
-                events.append(DisputeEvent(dispute=d, actor_id=actor, kind="refer", from_status="failed", to_status="referred", created_at=d.failed_at + timedelta(hours=2), data={"to": to}))
+                referrals.append(
+                    Referral(
+                        dispute=d,
+                        to=to,
+                        note="引导通过法定途径解决",
+                        referred_by_id=actor or d.reporter_id,
+                        referred_at=d.failed_at + timedelta(hours=2),
+                    )
+                )
+                events.append(
+                    DisputeEvent(
+                        dispute=d,
+                        actor_id=actor,
+                        kind="refer",
+                        from_status="failed",
+                        to_status="referred",
+                        created_at=d.failed_at + timedelta(hours=2),
+                        data={"to": to},
+                    )
+                )
         if d.closed_at:
             visit = d.closed_at - timedelta(hours=3)
-            follow_ups.append(FollowUp(dispute=d, note="回访当事人,协议已履行,关系和睦", satisfied=True, by_id=actor or d.reporter_id, at=visit))
-            events.append(DisputeEvent(dispute=d, actor_id=actor, kind="follow_up", from_status=d.status, to_status=d.status, created_at=visit, data={"satisfied": True}))
-            events.append(DisputeEvent(dispute=d, actor_id=actor, kind="close", from_status="agreed", to_status="closed", created_at=d.closed_at))
+            follow_ups.append(
+                FollowUp(
+                    dispute=d,
+                    note="回访当事人,协议已履行,关系和睦",
+                    satisfied=True,
+                    by_id=actor or d.reporter_id,
+                    at=visit,
+                )
+            )
+            events.append(
+                DisputeEvent(
+                    dispute=d,
+                    actor_id=actor,
+                    kind="follow_up",
+                    from_status=d.status,
+                    to_status=d.status,
+                    created_at=visit,
+                    data={"satisfied": True},
+                )
+            )
+            events.append(
+                DisputeEvent(
+                    dispute=d,
+                    actor_id=actor,
+                    kind="close",
+                    from_status="agreed",
+                    to_status="closed",
+                    created_at=d.closed_at,
+                )
+            )
     Party.objects.bulk_create(parties, batch_size=1000)
     Dispute.objects.bulk_update([d for d in disputes if d.building_id], ["building"], batch_size=500)
     MediationSession.objects.bulk_create(sessions, batch_size=1000)
@@ -427,8 +554,12 @@ def _seed_screenings(users: dict[str, User], progress: Progress, rng: random.Ran
                 found = 0 if rng.random() < 0.55 else rng.randint(1, 6)
                 rows.append(
                     ScreeningReport(
-                        area=v, area_path=v.path, month=m, disputes_found=found,
-                        notes="" if found else "本月无矛盾纠纷(零报告)", reported_by=reporter,
+                        area=v,
+                        area_path=v.path,
+                        month=m,
+                        disputes_found=found,
+                        notes="" if found else "本月无矛盾纠纷(零报告)",
+                        reported_by=reporter,
                     )
                 )
     ScreeningReport.objects.bulk_create(rows, batch_size=1000)

@@ -18,5 +18,7 @@ def perform_action(*, user: User, dispute: Dispute, action: str, data) -> object
     authorize(user, dispute, action)
     form = form_for(action, user=user, dispute=dispute, data=data)
     if not form.is_valid():
-        raise ValidationError({field: [e["message"] for e in errs] for field, errs in form.errors.get_json_data().items()})
+        raise ValidationError(
+            {field: [e["message"] for e in errs] for field, errs in form.errors.get_json_data().items()}
+        )
     return ACTION_SERVICES[action](dispute=dispute, by=user, **form.cleaned_data)

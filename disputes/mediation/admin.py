@@ -5,7 +5,6 @@ clean() and field validators, so the admin cannot store what the pages and the A
 from __future__ import annotations
 
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
 
 from .models import Dispute, DisputeEvent, MediationOrg, MediationSettings, Mediator, Party, ScreeningReport
 
@@ -90,5 +89,3 @@ class ScreeningReportAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-

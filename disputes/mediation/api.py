@@ -113,7 +113,9 @@ def parse_dispute_filters(user, params) -> dict:
     return data
 
 
-class DisputeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class DisputeViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Disputes (纠纷) in mediation; who sees one is decided in selectors.disputes_visible_to."""
 
     http_method_names = ["get", "post", "head", "options"]
@@ -252,4 +254,3 @@ def _parse_month(text: str) -> date:
         return date(year, month, 1)
     except ValueError as exc:
         raise serializers.ValidationError({"month": [_("月份格式为 YYYY-MM")]}) from exc
-

@@ -72,7 +72,11 @@ def agreement_docx(dispute: Dispute, masked) -> bytes:
     for line in agreement.terms.splitlines():
         if line.strip():
             doc.add_paragraph(line.strip())
-    doc.add_paragraph(_("履行协议的方式、地点、期限以协议内容为准。本协议自各方当事人签名、调解员签名并加盖人民调解委员会印章之日起生效。"))
+    doc.add_paragraph(
+        _(
+            "履行协议的方式、地点、期限以协议内容为准。本协议自各方当事人签名、调解员签名并加盖人民调解委员会印章之日起生效。"
+        )
+    )
     if agreement.court_confirmed is not None:
         doc.add_paragraph(
             _("司法确认:%(v)s") % {"v": _("已经人民法院确认") if agreement.court_confirmed else _("未经司法确认")}
@@ -110,9 +114,7 @@ def case_file_docx(dispute: Dispute, masked) -> bytes:
         doc.add_paragraph(agreement.terms)
     doc.add_heading(_("回访记录"), level=2)
     for f in dispute.follow_ups.all():
-        doc.add_paragraph(
-            f"{timezone.localtime(f.at):%Y-%m-%d} {f.note}({_('满意') if f.satisfied else _('不满意')})"
-        )
+        doc.add_paragraph(f"{timezone.localtime(f.at):%Y-%m-%d} {f.note}({_('满意') if f.satisfied else _('不满意')})")
     return _save(doc)
 
 

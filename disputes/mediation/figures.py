@@ -105,7 +105,5 @@ def mediation_figures(*, area: Area, start: date, end: date, breakdown: bool = T
         length = len(children[0][1])
         per_child = _grouped(qs.annotate(child_path=Substr("area_path", 1, length)), lo, hi, "child_path")
     empty = dict.fromkeys(MEASURES, 0)
-    result["by_area"] = [
-        {"id": pk, "name": name, **_row(per_child.get((path,), empty))} for pk, path, name in children
-    ]
+    result["by_area"] = [{"id": pk, "name": name, **_row(per_child.get((path,), empty))} for pk, path, name in children]
     return result

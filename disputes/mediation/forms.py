@@ -214,7 +214,9 @@ class DisputeFilterForm(forms.Form):
 class ScreeningForm(forms.Form):
     area = forms.ModelChoiceField(label=_("村(社区)"), queryset=Area.objects.none())
     month = forms.DateField(
-        label=_("月份"), input_formats=["%Y-%m", "%Y-%m-%d"], widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
+        label=_("月份"),
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
     )
     disputes_found = forms.IntegerField(label=_("排查发现纠纷数"), min_value=0, max_value=10000)
     notes = forms.CharField(label=_("说明"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2}))

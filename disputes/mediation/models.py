@@ -137,7 +137,7 @@ class MediationOrg(models.Model):
         from django.core.exceptions import ValidationError
 
         if not isinstance(self.handles, list) or any(k not in DisputeKind.values for k in self.handles):
-            raise ValidationError({"handles": _("请填写纠纷类型编码的列表,如 [\"labour\", \"medical\"]")})
+            raise ValidationError({"handles": _('请填写纠纷类型编码的列表,如 ["labour", "medical"]')})
 
     def takes(self, kind: str) -> bool:
         return not self.handles or kind in self.handles
@@ -176,9 +176,7 @@ class MediationSettings(models.Model):
     amount_threshold = models.DecimalField(
         _("大额争议标的(元)"), max_digits=14, decimal_places=2, default=100000, validators=[MinValueValidator(1)]
     )
-    group_threshold = models.PositiveIntegerField(
-        _("群体性纠纷人数"), default=10, validators=[MinValueValidator(2)]
-    )
+    group_threshold = models.PositiveIntegerField(_("群体性纠纷人数"), default=10, validators=[MinValueValidator(2)])
     group_major_threshold = models.PositiveIntegerField(
         _("重大群体性纠纷人数"), default=30, validators=[MinValueValidator(2)]
     )
@@ -202,7 +200,7 @@ class MediationSettings(models.Model):
 
         errors = {}
         if not isinstance(self.seasonal_kinds, list) or any(k not in DisputeKind.values for k in self.seasonal_kinds):
-            errors["seasonal_kinds"] = _("请填写纠纷类型编码的列表,如 [\"labour\"]")
+            errors["seasonal_kinds"] = _('请填写纠纷类型编码的列表,如 ["labour"]')
         if not isinstance(self.seasonal_months, list) or any(
             not isinstance(m, int) or not 1 <= m <= 12 for m in self.seasonal_months
         ):
@@ -257,9 +255,7 @@ class Dispute(models.Model):
         on_delete=models.PROTECT,
         related_name="dispute",
     )
-    status = models.CharField(
-        _("状态"), max_length=16, choices=DisputeStatus.choices, default=DisputeStatus.REPORTED
-    )
+    status = models.CharField(_("状态"), max_length=16, choices=DisputeStatus.choices, default=DisputeStatus.REPORTED)
     organisation = models.ForeignKey(
         MediationOrg,
         verbose_name=_("调解组织"),
@@ -350,9 +346,7 @@ class Party(models.Model):
             models.Index(fields=["name", "phone"], name="party_name_phone"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(resident__isnull=False) | ~Q(name=""), name="party_resident_or_name"
-            )
+            models.CheckConstraint(condition=Q(resident__isnull=False) | ~Q(name=""), name="party_resident_or_name")
         ]
 
     def __str__(self) -> str:

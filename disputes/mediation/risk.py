@@ -12,29 +12,29 @@ from decimal import Decimal
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from .models import RISK_ORDER, Dispute, DisputeKind, MediationSettings, Party, RiskLevel
 
 REASONS = {
-    "repeat_parties": _lazy("同一当事人在 %(days)s 天内已有 %(count)s 起纠纷"),
-    "repeat_place": _lazy("同一楼栋或地点(%(place)s)在 %(days)s 天内已有 %(count)s 起纠纷"),
-    "large_amount": _lazy("争议金额 %(amount)s 元,达到大额标准 %(threshold)s 元"),
-    "group": _lazy("涉及 %(people)s 人,属群体性纠纷(%(threshold)s 人及以上)"),
-    "group_major": _lazy("涉及 %(people)s 人,属重大群体性纠纷(%(threshold)s 人及以上)"),
-    "special_population": _lazy("当事人中有特殊人群,需重点关注"),
-    "seasonal": _lazy("%(kind)s纠纷处于季节性高发期(%(month)s 月)"),
+    "repeat_parties": gettext_lazy("同一当事人在 %(days)s 天内已有 %(count)s 起纠纷"),
+    "repeat_place": gettext_lazy("同一楼栋或地点(%(place)s)在 %(days)s 天内已有 %(count)s 起纠纷"),
+    "large_amount": gettext_lazy("争议金额 %(amount)s 元,达到大额标准 %(threshold)s 元"),
+    "group": gettext_lazy("涉及 %(people)s 人,属群体性纠纷(%(threshold)s 人及以上)"),
+    "group_major": gettext_lazy("涉及 %(people)s 人,属重大群体性纠纷(%(threshold)s 人及以上)"),
+    "special_population": gettext_lazy("当事人中有特殊人群,需重点关注"),
+    "seasonal": gettext_lazy("%(kind)s纠纷处于季节性高发期(%(month)s 月)"),
 }
 
 # Short names of the rules, for notifications and the admin.
 REASON_LABELS = {
-    "repeat_parties": _lazy("同一当事人重复纠纷"),
-    "repeat_place": _lazy("同一楼栋或地点重复纠纷"),
-    "large_amount": _lazy("争议金额大"),
-    "group": _lazy("群体性纠纷"),
-    "group_major": _lazy("重大群体性纠纷"),
-    "special_population": _lazy("涉特殊人群"),
-    "seasonal": _lazy("季节性高发"),
+    "repeat_parties": gettext_lazy("同一当事人重复纠纷"),
+    "repeat_place": gettext_lazy("同一楼栋或地点重复纠纷"),
+    "large_amount": gettext_lazy("争议金额大"),
+    "group": gettext_lazy("群体性纠纷"),
+    "group_major": gettext_lazy("重大群体性纠纷"),
+    "special_population": gettext_lazy("涉特殊人群"),
+    "seasonal": gettext_lazy("季节性高发"),
 }
 
 
@@ -73,9 +73,7 @@ def assess(dispute: Dispute, parties: list[Party], settings: MediationSettings |
     for name, phone in named:
         party_q |= Q(name=name, phone=phone)
     if resident_ids or named:
-        count = (
-            Party.objects.filter(party_q, dispute__in=earlier).values("dispute_id").distinct().count()
-        )
+        count = Party.objects.filter(party_q, dispute__in=earlier).values("dispute_id").distinct().count()
         if count:
             level = max_level(level, RiskLevel.HIGH)
             reasons.append({"key": "repeat_parties", "params": {"days": settings.repeat_days, "count": count}})
@@ -105,7 +103,10 @@ def assess(dispute: Dispute, parties: list[Party], settings: MediationSettings |
     if dispute.people_involved >= settings.group_major_threshold:
         level = max_level(level, RiskLevel.MAJOR)
         reasons.append(
-            {"key": "group_major", "params": {"people": dispute.people_involved, "threshold": settings.group_major_threshold}}
+            {
+                "key": "group_major",
+                "params": {"people": dispute.people_involved, "threshold": settings.group_major_threshold},
+            }
         )
     elif dispute.people_involved >= settings.group_threshold:
         level = max_level(level, RiskLevel.HIGH)

@@ -57,13 +57,17 @@ def dispute_list_queryset(user: User) -> QuerySet[Dispute]:
 
 
 def dispute_detail_queryset(user: User) -> QuerySet[Dispute]:
-    return disputes_visible_to(user).select_related(
-        "area", "town", "organisation", "mediator", "reporter", "case", "building", "agreement", "referral"
-    ).prefetch_related(
-        Prefetch("parties", queryset=Party.objects.select_related("resident").order_by("role", "id")),
-        "sessions",
-        "follow_ups",
-        Prefetch("events", queryset=DisputeEvent.objects.select_related("actor").order_by("created_at", "id")),
+    return (
+        disputes_visible_to(user)
+        .select_related(
+            "area", "town", "organisation", "mediator", "reporter", "case", "building", "agreement", "referral"
+        )
+        .prefetch_related(
+            Prefetch("parties", queryset=Party.objects.select_related("resident").order_by("role", "id")),
+            "sessions",
+            "follow_ups",
+            Prefetch("events", queryset=DisputeEvent.objects.select_related("actor").order_by("created_at", "id")),
+        )
     )
 
 

@@ -9,6 +9,7 @@ from grids.selectors import can_see_sensitive, get_scope
 from grids.validators import mask_id_number, mask_phone
 
 from ..serializers import AreaRefSerializer
+from .events import event_label
 from .models import (
     Agreement,
     Dispute,
@@ -23,7 +24,6 @@ from .models import (
     Referral,
     ScreeningReport,
 )
-from .events import event_label
 from .risk import render_reasons
 from .workflow import available_actions
 

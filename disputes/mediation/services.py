@@ -33,7 +33,6 @@ from .models import (
     Dispute,
     DisputeKind,
     DisputeNumberSequence,
-    DisputeStatus,
     FollowUp,
     MediationOrg,
     MediationSession,
@@ -306,9 +305,10 @@ def dispute_assign(*, dispute: Dispute, by: User, organisation: MediationOrg, me
         errors["organisation"] = [_("该调解组织不服务于纠纷所在区域")]
     elif not organisation.takes(dispute.kind):
         errors["organisation"] = [_("该调解组织不受理此类纠纷")]
-    if mediator is not None and not Mediator.objects.filter(
-        organisation=organisation, user=mediator, active=True
-    ).exists():
+    if (
+        mediator is not None
+        and not Mediator.objects.filter(organisation=organisation, user=mediator, active=True).exists()
+    ):
         errors["mediator"] = [_("调解员不属于该调解组织")]
     if errors:
         raise ValidationError(errors)

@@ -51,9 +51,9 @@ def _sweep_batch(now: datetime) -> tuple[int, int]:
     token = token_hex(8)
     open_disputes = Dispute.objects.filter(status__in=OPEN_DISPUTE_STATUSES)
     red = list(
-        open_disputes.filter(deadline__lte=now).exclude(deadline_alert="red").values_list("pk", "deadline", "town_id")[
-            :BATCH
-        ]
+        open_disputes.filter(deadline__lte=now)
+        .exclude(deadline_alert="red")
+        .values_list("pk", "deadline", "town_id")[:BATCH]
     )
     yellow = list(
         open_disputes.filter(warn_at__lte=now, deadline__gt=now, deadline_alert="").values_list("pk", "deadline")[
@@ -109,7 +109,9 @@ def _message(dispute: Dispute, level: str) -> Message:
     if dispute.mediator_id:
         recipients = list(User.objects.filter(pk=dispute.mediator_id))
     elif dispute.organisation_id:
-        recipients = [m.user for m in Mediator.objects.filter(organisation_id=dispute.organisation_id).select_related("user")]
+        recipients = [
+            m.user for m in Mediator.objects.filter(organisation_id=dispute.organisation_id).select_related("user")
+        ]
     else:
         recipients = center_and_judicial_staff(dispute)
     return Message(

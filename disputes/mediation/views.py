@@ -154,7 +154,9 @@ def _render_detail(request: HttpRequest, dispute, failed_action: str = "", faile
             "actions": actions,
             "open_action": failed_action,
             "events": [(e, event_label(e)) for e in dispute.events.all()],
-            "case": dispute.case if dispute.case_id and cases_visible_to(user).filter(pk=dispute.case_id).exists() else None,
+            "case": dispute.case
+            if dispute.case_id and cases_visible_to(user).filter(pk=dispute.case_id).exists()
+            else None,
         },
         status=400 if failed_form is not None else 200,
     )
@@ -199,7 +201,11 @@ def agreement_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "disputes/mediation/agreement.html",
-        {"dispute": dispute, "agreement": dispute.agreement, "parties": [(p, *masked(p)) for p in dispute.parties.all()]},
+        {
+            "dispute": dispute,
+            "agreement": dispute.agreement,
+            "parties": [(p, *masked(p)) for p in dispute.parties.all()],
+        },
     )
 
 
@@ -237,9 +243,11 @@ def case_file_docx(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def org_list(request: HttpRequest) -> HttpResponse:
-    orgs = selectors.orgs_visible_to(request.user).annotate(
-        mediator_count=Count("mediators", filter=Q(mediators__active=True))
-    ).order_by("area_path", "kind", "code")
+    orgs = (
+        selectors.orgs_visible_to(request.user)
+        .annotate(mediator_count=Count("mediators", filter=Q(mediators__active=True)))
+        .order_by("area_path", "kind", "code")
+    )
     kind = request.GET.get("kind")
     if kind:
         orgs = orgs.filter(kind=kind)

@@ -98,9 +98,7 @@ ACTION_NAMES = list(TRANSITIONS)
 def mediator_org_ids(user: User) -> set[int]:
     cached = getattr(user, "_mediator_org_ids", None)
     if cached is None:
-        cached = set(
-            Mediator.objects.filter(user_id=user.pk, active=True).values_list("organisation_id", flat=True)
-        )
+        cached = set(Mediator.objects.filter(user_id=user.pk, active=True).values_list("organisation_id", flat=True))
         user._mediator_org_ids = cached
     return cached
 
@@ -111,9 +109,7 @@ def judicial_paths(user: User) -> list[str]:
     if cached is None:
         ids = get_scope(user).department_ids()
         cached = (
-            list(
-                Department.objects.filter(pk__in=ids, kind__code=JUDICIAL_KIND).values_list("area__path", flat=True)
-            )
+            list(Department.objects.filter(pk__in=ids, kind__code=JUDICIAL_KIND).values_list("area__path", flat=True))
             if ids
             else []
         )

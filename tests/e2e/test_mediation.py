@@ -86,7 +86,9 @@ def test_mediator_takes_a_neighbour_dispute_to_a_confirmed_agreement(demo, open_
         page,
         "agree",
         lambda box: (
-            box.locator("textarea[name=agree-terms]").fill("一、王建国于十日内修复卫生间防水层;\n二、王建国赔偿刘桂兰装修损失三千元。"),
+            box.locator("textarea[name=agree-terms]").fill(
+                "一、王建国于十日内修复卫生间防水层;\n二、王建国赔偿刘桂兰装修损失三千元。"
+            ),
             box.locator("input[name=agree-signed_at]").fill("2026-11-25"),
         ),
     )

@@ -19,7 +19,9 @@ from tests.conftest import make_user
 
 
 def _org(code, name, kind, area, handles=()):
-    return MediationOrg.objects.create(code=code, name=name, kind=kind, area=area, area_path=area.path, handles=list(handles))
+    return MediationOrg.objects.create(
+        code=code, name=name, kind=kind, area=area, area_path=area.path, handles=list(handles)
+    )
 
 
 def _resident(n: int, name: str, micro, household=None, **extra):
@@ -101,7 +103,9 @@ def mediating(world, med, new_dispute):
 
     def make(**extra):
         d = new_dispute(**extra)
-        d = services.dispute_assign(dispute=d, by=world.center_town, organisation=med.committee1, mediator=world.mediator)
+        d = services.dispute_assign(
+            dispute=d, by=world.center_town, organisation=med.committee1, mediator=world.mediator
+        )
         return services.dispute_accept(dispute=d, by=world.mediator)
 
     return make

@@ -63,7 +63,12 @@ def test_neighbour_dispute_through_the_api(world, med, api, browser_client):
             {"held_at": when, "place": "社区调解室", "attendees": "张三、李四、网格员李娜", "notes": f"第{n}次调解"},
         )
     assert [s["notes"] for s in d["sessions"]] == ["第1次调解", "第2次调解"]
-    d = act(mediator, d["id"], "agree", {"terms": "一、张三于十日内修复防水层;\n二、赔偿李四装修损失三千元。", "signed_at": "2026-11-25"})
+    d = act(
+        mediator,
+        d["id"],
+        "agree",
+        {"terms": "一、张三于十日内修复防水层;\n二、赔偿李四装修损失三千元。", "signed_at": "2026-11-25"},
+    )
     assert d["status"] == "agreed"
     assert d["agreement"]["signed_at"] == "2026-11-25"
     d = act(mediator, d["id"], "confirm", {"court_confirmed": True, "note": "九原区人民法院确认"})
@@ -76,7 +81,16 @@ def test_neighbour_dispute_through_the_api(world, med, api, browser_client):
     assert d["status"] == "closed"
     kinds = [e["kind"] for e in d["timeline"]]
     assert kinds == [
-        "create", "assign", "accept", "session", "session", "agree", "confirm", "follow_up", "fulfil", "close"
+        "create",
+        "assign",
+        "accept",
+        "session",
+        "session",
+        "agree",
+        "confirm",
+        "follow_up",
+        "fulfil",
+        "close",
     ]
 
     response = browser_client(world.mediator).get(f"/disputes/{d['id']}/agreement.docx")
@@ -100,20 +114,20 @@ def test_errors_map_to_400_403_409(world, med, new_dispute, api):
     # Bad input: 400 with field errors.
     bad = center.post(f"/api/v1/disputes/{d.pk}/actions/assign/", {"organisation": 999999}, format="json")
     assert bad.status_code == 400 and "organisation" in bad.json()
-    wrong_kind = center.post(
-        f"/api/v1/disputes/{d.pk}/actions/assign/", {"organisation": med.labour.pk}, format="json"
-    )
+    wrong_kind = center.post(f"/api/v1/disputes/{d.pk}/actions/assign/", {"organisation": med.labour.pk}, format="json")
     assert wrong_kind.status_code == 400 and "organisation" in wrong_kind.json()
     act(center, d.pk, "assign", {"organisation": med.committee1.pk})
     # Wrong state: 409 with a message.
-    conflict = mediator.post(f"/api/v1/disputes/{d.pk}/actions/agree/", {"terms": "x", "signed_at": "2026-01-01"}, format="json")
+    conflict = mediator.post(
+        f"/api/v1/disputes/{d.pk}/actions/agree/", {"terms": "x", "signed_at": "2026-01-01"}, format="json"
+    )
     assert conflict.status_code == 409 and conflict.json()["detail"]
     act(mediator, d.pk, "accept")
-    missing = mediator.post(f"/api/v1/disputes/{d.pk}/actions/session/", {"held_at": "2026-11-20T09:00:00+08:00"}, format="json")
-    assert missing.status_code == 400 and {"place", "attendees", "notes"} <= set(missing.json())
-    too_long = mediator.post(
-        f"/api/v1/disputes/{d.pk}/actions/fail/", {"reason": "长" * 1001}, format="json"
+    missing = mediator.post(
+        f"/api/v1/disputes/{d.pk}/actions/session/", {"held_at": "2026-11-20T09:00:00+08:00"}, format="json"
     )
+    assert missing.status_code == 400 and {"place", "attendees", "notes"} <= set(missing.json())
+    too_long = mediator.post(f"/api/v1/disputes/{d.pk}/actions/fail/", {"reason": "长" * 1001}, format="json")
     assert too_long.status_code == 400 and "reason" in too_long.json()
     assert mediator.post(f"/api/v1/disputes/{d.pk}/actions/nonsense/", {}, format="json").status_code == 404
 
@@ -165,15 +179,32 @@ def test_create_validates_input(world, med, api):
     assert other_resident.status_code == 400
     too_long = client.post(
         "/api/v1/disputes/",
-        {"kind": "neighbour", "summary": "长" * 2001, "source": "walk_in", "area": world.t.grids[0].pk, "parties": [{"name": "某甲", "role": "applicant"}]},
+        {
+            "kind": "neighbour",
+            "summary": "长" * 2001,
+            "source": "walk_in",
+            "area": world.t.grids[0].pk,
+            "parties": [{"name": "某甲", "role": "applicant"}],
+        },
         format="json",
     )
     assert too_long.status_code == 400 and "summary" in too_long.json()
-    assert api(world.dept_urban).post(
-        "/api/v1/disputes/",
-        {"kind": "neighbour", "summary": "x", "source": "walk_in", "area": world.t.grids[0].pk, "parties": [{"name": "某甲", "role": "applicant"}]},
-        format="json",
-    ).status_code == 403
+    assert (
+        api(world.dept_urban)
+        .post(
+            "/api/v1/disputes/",
+            {
+                "kind": "neighbour",
+                "summary": "x",
+                "source": "walk_in",
+                "area": world.t.grids[0].pk,
+                "parties": [{"name": "某甲", "role": "applicant"}],
+            },
+            format="json",
+        )
+        .status_code
+        == 403
+    )
     assert Dispute.objects.count() == 0
 
 

@@ -33,8 +33,15 @@ def history(world, med, new_dispute, mediating):
         mediating()
         new_dispute()
         micro2 = world.t.micro_grids[4]
-        d = new_dispute(by=world.grid_b, lat=micro2.centroid_lat, lng=micro2.centroid_lng, parties=[{"role": "applicant", "name": "某乙"}])
-        d = services.dispute_assign(dispute=d, by=world.center_town2, organisation=med.committee2, mediator=med.mediator2)
+        d = new_dispute(
+            by=world.grid_b,
+            lat=micro2.centroid_lat,
+            lng=micro2.centroid_lng,
+            parties=[{"role": "applicant", "name": "某乙"}],
+        )
+        d = services.dispute_assign(
+            dispute=d, by=world.center_town2, organisation=med.committee2, mediator=med.mediator2
+        )
         d = services.dispute_accept(dispute=d, by=med.mediator2)
         services.dispute_agree(dispute=d, by=med.mediator2, terms="和解", signed_at=date(2026, 11, 10))
     return made
@@ -98,17 +105,35 @@ def test_screening_zero_reports_and_missing_villages(world, med, api, browser_cl
         client = api(world.grid_a)
         village1, village2 = world.t.villages
         zero = client.post(
-            "/api/v1/screenings/", {"area": village1.pk, "month": "2026-11", "disputes_found": 0, "notes": ""}, format="json"
+            "/api/v1/screenings/",
+            {"area": village1.pk, "month": "2026-11", "disputes_found": 0, "notes": ""},
+            format="json",
         )
         assert zero.status_code == 201 and zero.json()["zero_report"] is True
-        again = client.post("/api/v1/screenings/", {"area": village1.pk, "month": "2026-11", "disputes_found": 2}, format="json")
+        again = client.post(
+            "/api/v1/screenings/", {"area": village1.pk, "month": "2026-11", "disputes_found": 2}, format="json"
+        )
         assert again.status_code == 400 and "month" in again.json()
-        future = client.post("/api/v1/screenings/", {"area": village1.pk, "month": "2026-12", "disputes_found": 2}, format="json")
+        future = client.post(
+            "/api/v1/screenings/", {"area": village1.pk, "month": "2026-12", "disputes_found": 2}, format="json"
+        )
         assert future.status_code == 400
-        assert client.post("/api/v1/screenings/", {"area": village2.pk, "month": "2026-11", "disputes_found": 1}, format="json").status_code == 404
-        grid = client.post("/api/v1/screenings/", {"area": world.t.grids[0].pk, "month": "2026-11", "disputes_found": 1}, format="json")
+        assert (
+            client.post(
+                "/api/v1/screenings/", {"area": village2.pk, "month": "2026-11", "disputes_found": 1}, format="json"
+            ).status_code
+            == 404
+        )
+        grid = client.post(
+            "/api/v1/screenings/", {"area": world.t.grids[0].pk, "month": "2026-11", "disputes_found": 1}, format="json"
+        )
         assert grid.status_code == 400
-        assert api(world.official).post("/api/v1/screenings/", {"area": village1.pk, "month": "2026-11", "disputes_found": 1}, format="json").status_code == 403
+        assert (
+            api(world.official)
+            .post("/api/v1/screenings/", {"area": village1.pk, "month": "2026-11", "disputes_found": 1}, format="json")
+            .status_code
+            == 403
+        )
         listed = api(world.official).get("/api/v1/screenings/?month=2026-11").json()
         assert [r["area"]["id"] for r in listed["results"]] == [village1.pk]
         assert api(world.center_town2).get("/api/v1/screenings/?month=2026-11").json()["count"] == 0
@@ -117,7 +142,8 @@ def test_screening_zero_reports_and_missing_villages(world, med, api, browser_cl
         town_page = browser_client(world.center_town2).get("/screenings/?month=2026-11").content.decode()
         assert f'data-village="{village2.code}"' in town_page
         posted = browser_client(world.center_town2).post(
-            "/screenings/?month=2026-11", {"area": village2.pk, "month": "2026-11", "disputes_found": 3, "notes": "土地纠纷"}
+            "/screenings/?month=2026-11",
+            {"area": village2.pk, "month": "2026-11", "disputes_found": 3, "notes": "土地纠纷"},
         )
         assert posted.status_code == 302
     assert ScreeningReport.objects.count() == 2

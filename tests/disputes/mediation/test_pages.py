@@ -58,14 +58,21 @@ def test_new_dispute_form_and_actions_on_the_page(world, med, browser_client):
     center = browser_client(world.center_town)
     page = center.get(f"/disputes/{d.pk}/").content.decode()
     assert 'data-action="assign"' in page
-    assert center.post(f"/disputes/{d.pk}/actions/assign/", {"assign-organisation": med.committee1.pk}).status_code == 302
+    assert (
+        center.post(f"/disputes/{d.pk}/actions/assign/", {"assign-organisation": med.committee1.pk}).status_code == 302
+    )
     mediator = browser_client(world.mediator)
     mediator.post(f"/disputes/{d.pk}/actions/accept/", {})
     failed = mediator.post(f"/disputes/{d.pk}/actions/session/", {"session-place": "调解室"})
     assert failed.status_code == 400 and "field-error" in failed.content.decode()
     ok = mediator.post(
         f"/disputes/{d.pk}/actions/session/",
-        {"session-held_at": "2026-11-20T09:30", "session-place": "调解室", "session-attendees": "双方", "session-notes": "首次调解"},
+        {
+            "session-held_at": "2026-11-20T09:30",
+            "session-place": "调解室",
+            "session-attendees": "双方",
+            "session-notes": "首次调解",
+        },
     )
     assert ok.status_code == 302
     mediator.post(f"/disputes/{d.pk}/actions/agree/", {"agree-terms": "赔偿两千元", "agree-signed_at": "2026-11-20"})
@@ -75,7 +82,9 @@ def test_new_dispute_form_and_actions_on_the_page(world, med, browser_client):
     assert events == ["create", "assign", "accept", "session", "agree", "confirm"]
     assert 'data-testid="agreement-docx"' in page
     # A repeated action is refused with a message (409 in the API), not an error page.
-    again = mediator.post(f"/disputes/{d.pk}/actions/agree/", {"agree-terms": "x", "agree-signed_at": "2026-11-20"}, follow=True)
+    again = mediator.post(
+        f"/disputes/{d.pk}/actions/agree/", {"agree-terms": "x", "agree-signed_at": "2026-11-20"}, follow=True
+    )
     assert again.status_code == 200
     agreement = mediator.get(f"/disputes/{d.pk}/agreement/").content.decode()
     assert "人民调解协议书" in agreement and "赔偿两千元" in agreement and "print.css" in agreement

@@ -46,27 +46,69 @@ def test_second_dispute_at_the_same_building_raises_risk(world, med, new_dispute
 def test_same_parties_amount_group_special_population_and_season(world, med, new_dispute):
     new_dispute = _by_center(world, new_dispute)
     with clock("2026-06-10 10:00"):
-        new_dispute(parties=[{"role": "applicant", "name": "钱七", "phone": "13700000001"}], area=world.t.grids[1], lat=None, lng=None)
-        again = new_dispute(parties=[{"role": "applicant", "name": "钱七", "phone": "13700000001"}], area=world.t.grids[1], lat=None, lng=None)
+        new_dispute(
+            parties=[{"role": "applicant", "name": "钱七", "phone": "13700000001"}],
+            area=world.t.grids[1],
+            lat=None,
+            lng=None,
+        )
+        again = new_dispute(
+            parties=[{"role": "applicant", "name": "钱七", "phone": "13700000001"}],
+            area=world.t.grids[1],
+            lat=None,
+            lng=None,
+        )
         assert [r["key"] for r in again.risk_reasons] == ["repeat_parties"]
-        big = new_dispute(parties=[{"role": "applicant", "resident": med.zhao}], amount_at_stake=150000, area=world.t.grids[1], lat=None, lng=None)
+        big = new_dispute(
+            parties=[{"role": "applicant", "resident": med.zhao}],
+            amount_at_stake=150000,
+            area=world.t.grids[1],
+            lat=None,
+            lng=None,
+        )
         assert big.risk_level == "high" and [r["key"] for r in big.risk_reasons] == ["large_amount"]
-        crowd = new_dispute(kind="labour", parties=[{"role": "applicant", "name": "工友代表"}], people_involved=35, area=world.t.grids[1], lat=None, lng=None)
+        crowd = new_dispute(
+            kind="labour",
+            parties=[{"role": "applicant", "name": "工友代表"}],
+            people_involved=35,
+            area=world.t.grids[1],
+            lat=None,
+            lng=None,
+        )
         assert crowd.risk_level == "major" and [r["key"] for r in crowd.risk_reasons] == ["group_major"]
     med.zhao.special_population = SpecialPopulation.RELEASED_PRISONER
     med.zhao.save()
     with clock("2026-06-20 10:00"):
-        special = new_dispute(parties=[{"role": "applicant", "resident": med.zhao}], summary="x", area=world.t.grids[1], lat=None, lng=None, kind="land_property")
+        special = new_dispute(
+            parties=[{"role": "applicant", "resident": med.zhao}],
+            summary="x",
+            area=world.t.grids[1],
+            lat=None,
+            lng=None,
+            kind="land_property",
+        )
     assert "special_population" in [r["key"] for r in special.risk_reasons]
     with clock("2027-01-15 10:00"):
-        wages = new_dispute(kind="labour", parties=[{"role": "applicant", "name": "务工人员"}], area=world.t.villages[0], lat=None, lng=None)
+        wages = new_dispute(
+            kind="labour",
+            parties=[{"role": "applicant", "name": "务工人员"}],
+            area=world.t.villages[0],
+            lat=None,
+            lng=None,
+        )
     assert wages.risk_level == "medium" and [r["key"] for r in wages.risk_reasons] == ["seasonal"]
     # Thresholds are data: raise the amount threshold and the same sum is no longer large.
     settings = MediationSettings.current()
     settings.amount_threshold = 500000
     settings.save()
     with clock("2027-03-01 10:00"):
-        modest = new_dispute(parties=[{"role": "applicant", "name": "孙八"}], amount_at_stake=150000, area=world.t.villages[0], lat=None, lng=None)
+        modest = new_dispute(
+            parties=[{"role": "applicant", "name": "孙八"}],
+            amount_at_stake=150000,
+            area=world.t.villages[0],
+            lat=None,
+            lng=None,
+        )
     assert modest.risk_level == "low"
 
 

@@ -21,7 +21,12 @@ def agreed(world, med, mediating):
 def test_disputes_visible_to(world, med, new_dispute, mediating):
     d = mediating()
     unassigned = new_dispute()
-    town2 = new_dispute(by=world.grid_b, lat=world.t.micro_grids[4].centroid_lat, lng=world.t.micro_grids[4].centroid_lng, parties=[{"role": "applicant", "name": "某乙"}])
+    town2 = new_dispute(
+        by=world.grid_b,
+        lat=world.t.micro_grids[4].centroid_lat,
+        lng=world.t.micro_grids[4].centroid_lng,
+        parties=[{"role": "applicant", "name": "某乙"}],
+    )
     seen = lambda user: set(disputes_visible_to(user).values_list("pk", flat=True))  # noqa: E731
     assert seen(world.mediator) == {d.pk}  # only its body's disputes, not the whole town
     assert seen(med.mediator2) == set()
@@ -66,7 +71,13 @@ def test_outsider_gets_404_everywhere(world, med, agreed, api, browser_client):
     assert screening.status_code == 404
     created = client.post(
         "/api/v1/disputes/",
-        {"kind": "neighbour", "summary": "x", "source": "walk_in", "area": world.t.grids[0].pk, "parties": [{"name": "某", "role": "applicant"}]},
+        {
+            "kind": "neighbour",
+            "summary": "x",
+            "source": "walk_in",
+            "area": world.t.grids[0].pk,
+            "parties": [{"name": "某", "role": "applicant"}],
+        },
         format="json",
     )
     assert created.status_code in (400, 403, 404)
