@@ -107,9 +107,12 @@ def event_label(event: DisputeEvent) -> str:
         text += f" → {ReferralTarget(d['to']).label}"
     elif event.kind == EventKind.RISK and d.get("level") in RiskLevel.values:
         text += f" · {RiskLevel(d['level']).label}"
-    elif event.kind in (EventKind.CONFIRM, EventKind.FULFIL, EventKind.FOLLOW_UP):
-        value = d.get({"confirm": "court_confirmed", "fulfil": "fulfilled", "follow_up": "satisfied"}[event.kind])
-        text += " · " + (gettext("是") if value else gettext("否"))
+    elif event.kind == EventKind.CONFIRM:
+        text += " · " + (gettext("已确认") if d.get("court_confirmed") else gettext("未确认"))
+    elif event.kind == EventKind.FULFIL:
+        text += " · " + (gettext("已履行") if d.get("fulfilled") else gettext("未履行"))
+    elif event.kind == EventKind.FOLLOW_UP:
+        text += " · " + (gettext("满意") if d.get("satisfied") else gettext("不满意"))
     elif event.kind == EventKind.ESCALATE:
         text += " → " + gettext("镇街司法所")
     return text

@@ -33,6 +33,7 @@ from .models import (
     Dispute,
     DisputeKind,
     DisputeNumberSequence,
+    DisputeSource,
     FollowUp,
     MediationOrg,
     MediationSession,
@@ -41,6 +42,7 @@ from .models import (
     Party,
     PartyRole,
     Referral,
+    ReferralTarget,
     RiskLevel,
     ScreeningReport,
 )
@@ -169,6 +171,8 @@ def dispute_create(
         raise ActionNotAllowed(_("您无权登记纠纷"))
     if kind not in DisputeKind.values:
         raise ValidationError({"kind": [_("未知纠纷类型")]})
+    if source not in DisputeSource.values:
+        raise ValidationError({"source": [_("未知来源")]})
     summary = _text(summary, "summary", max_length=2000)
     address = _text(address, "address", max_length=200, required=False)
     errors: dict[str, list] = {}
@@ -404,6 +408,8 @@ def dispute_fail(*, dispute: Dispute, by: User, reason: str) -> Dispute:
 def dispute_refer(*, dispute: Dispute, by: User, to: str, note: str = "", external_number: str = "") -> Dispute:
     """诉调对接: a failed mediation goes to a court, arbitration, the petition office or review."""
     dispute, before = _begin(dispute, by, "refer")
+    if to not in ReferralTarget.values:
+        raise ValidationError({"to": [_("未知移送去向")]})
     note = _text(note, "note", max_length=1000, required=False)
     external_number = _text(external_number, "external_number", max_length=60, required=False)
     now = timezone.now()
