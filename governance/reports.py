@@ -547,6 +547,8 @@ def make_monthly_reports(
             "figures": weekly_figures(area=district, start=month_start, end=end),
             "ranking": monthly_ranking(district=district, start=month_start, end=end),
         }
+        # Dispute mediation of the month, by kind, body and town (disputes/mediation/figures.py).
+        data["mediation"] = mediation_figures(area=district, start=month_start, end=end - timedelta(days=1))
         made.append(_save(kind=ReportKind.MONTHLY, area=district, start=month_start, end=end, data=data, by=by))
         if on_report:
             on_report(made[-1])

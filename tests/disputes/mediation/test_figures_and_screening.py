@@ -10,6 +10,7 @@ import pytest
 from disputes.mediation import services
 from disputes.mediation.figures import mediation_figures
 from disputes.mediation.models import Dispute, MediationSettings, ScreeningReport
+from governance.reports import make_monthly_reports, make_weekly_reports
 from tests.clock import clock
 
 pytestmark = pytest.mark.django_db
@@ -89,9 +90,12 @@ def test_dashboard_and_weekly_report_show_mediation(world, med, history, api, br
         assert body["mediation"]["received"] == 7 and body["mediation"]["succeeded"] == 4
         page = browser_client(world.official).get("/dashboard/?from=2026-11-01&to=2026-11-30").content.decode()
         assert 'data-testid="mediation-figures"' in page and 'data-mediation="succeeded">4<' in page
-        from governance.reports import make_weekly_reports
-
         reports = make_weekly_reports(week_start=date(2026, 11, 9), areas=[world.town1])
+        monthly = make_monthly_reports(month_start=date(2026, 11, 1))[0].data["mediation"]
+    assert [(r["name"], r["received"], r["succeeded"]) for r in monthly["by_area"]] == [
+        ("测试街道1", 6, 3),
+        ("测试街道2", 1, 1),
+    ]
     figures = reports[0].data["mediation"]
     assert (figures["received"], figures["succeeded"], figures["failed"]) == (6, 3, 1)
     assert [(r["name"], r["received"]) for r in figures["by_area"]] == [("测试社区1", 6)]
