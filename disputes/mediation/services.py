@@ -94,13 +94,6 @@ def center_and_judicial_staff(dispute: Dispute) -> list[User]:
     return list(User.objects.filter(pk__in=memberships.values("user_id"), is_active=True))
 
 
-def judicial_staff(area: Area) -> list[User]:
-    ids = Membership.objects.filter(
-        role=Role.DEPARTMENT_STAFF, department__kind__code=JUDICIAL_KIND, department__area=area
-    ).values("user_id")
-    return list(User.objects.filter(pk__in=ids, is_active=True))
-
-
 def _url(dispute: Dispute) -> str:
     return reverse("dispute_detail", args=[dispute.pk])
 

@@ -13,15 +13,16 @@ from datetime import datetime
 from secrets import token_hex
 
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from grids.models import User
+from grids.models import Membership, Role, User
 from grids.notifications import Message, notify_many
 
 from . import messages
 from .models import OPEN_DISPUTE_STATUSES, Dispute, DisputeAlert, DisputeEvent, EventKind, Mediator
-from .services import center_and_judicial_staff, judicial_staff
+from .workflow import JUDICIAL_KIND
 
 BATCH = 2000
 
@@ -88,18 +89,43 @@ def _sweep_batch(now: datetime) -> tuple[int, int]:
             for pk, level in new
         ]
     )
-    notify_many([_message(by_id[pk], level) for pk, level in new])
+    recipients = _recipients([(by_id[pk], level) for pk, level in new])
+    notify_many([_message(by_id[pk], level, recipients) for pk, level in new])
     return len(yellow_ids), len(red_ids)
 
 
-def _message(dispute: Dispute, level: str) -> Message:
+def _recipients(items: list[tuple[Dispute, str]]) -> dict[tuple[str, int], list[User]]:
+    """Who hears of each alert, read in a constant number of queries for the whole batch:
+    ("judicial", area) and ("center", area) staff, ("mediator", user), ("body", organisation)."""
+    result: dict[tuple[str, int], list[User]] = {}
+    areas = {(d.town_id or d.area_id) for d, _level in items}
+    staff = Membership.objects.filter(
+        Q(role=Role.DEPARTMENT_STAFF, department__kind__code=JUDICIAL_KIND, department__area_id__in=areas)
+        | Q(role=Role.CENTER_STAFF, area_id__in=areas),
+        user__is_active=True,
+    ).select_related("user", "department")
+    for m in staff:
+        if m.role == Role.CENTER_STAFF:
+            result.setdefault(("center", m.area_id), []).append(m.user)
+        else:
+            result.setdefault(("judicial", m.department.area_id), []).append(m.user)
+    mediator_ids = {d.mediator_id for d, level in items if level == "yellow" and d.mediator_id}
+    for u in User.objects.filter(pk__in=mediator_ids):
+        result[("mediator", u.pk)] = [u]
+    orgs = {d.organisation_id for d, level in items if level == "yellow" and d.organisation_id and not d.mediator_id}
+    for m in Mediator.objects.filter(organisation_id__in=orgs, active=True).select_related("user"):
+        result.setdefault(("body", m.organisation_id), []).append(m.user)
+    return result
+
+
+def _message(dispute: Dispute, level: str, recipients: dict) -> Message:
     deadline = f"{timezone.localtime(dispute.deadline):%Y-%m-%d %H:%M}"
     params = {"number": dispute.number, "deadline": deadline}
     url = reverse("dispute_detail", args=[dispute.pk])
+    area_id = dispute.town_id or dispute.area_id
     if level == "red":
-        recipients = judicial_staff(dispute.town or dispute.area)
         return Message(
-            recipients,
+            recipients.get(("judicial", area_id), []),
             "mediation_deadline",
             key=messages.DEADLINE_ESCALATED,
             params=params,
@@ -107,15 +133,13 @@ def _message(dispute: Dispute, level: str) -> Message:
             dedupe_key=f"dispute-red-{dispute.pk}",
         )
     if dispute.mediator_id:
-        recipients = list(User.objects.filter(pk=dispute.mediator_id))
+        users = recipients.get(("mediator", dispute.mediator_id), [])
     elif dispute.organisation_id:
-        recipients = [
-            m.user for m in Mediator.objects.filter(organisation_id=dispute.organisation_id).select_related("user")
-        ]
+        users = recipients.get(("body", dispute.organisation_id), [])
     else:
-        recipients = center_and_judicial_staff(dispute)
+        users = recipients.get(("center", area_id), []) + recipients.get(("judicial", area_id), [])
     return Message(
-        recipients,
+        users,
         "mediation_deadline",
         key=messages.DEADLINE_WARNING,
         params=params,

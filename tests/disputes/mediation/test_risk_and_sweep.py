@@ -163,3 +163,19 @@ def test_configurable_time_limit(world, med, new_dispute):
     with clock("2026-11-16 09:00"):  # a Monday
         d = new_dispute()
     assert d.deadline.date() == at("2026-11-23 09:00").date()
+
+
+def test_the_sweep_costs_the_same_for_one_dispute_or_many(
+    world, med, new_dispute, mediating, django_assert_max_num_queries
+):
+    with clock("2026-11-02 09:00"):
+        first = mediating()
+    with django_assert_max_num_queries(40) as one:
+        sweep_disputes(now=first.deadline + timedelta(minutes=1))
+    with clock("2026-11-02 09:00"):
+        many = [mediating() for _ in range(4)] + [new_dispute(by=world.center_town) for _ in range(3)]
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        result = sweep_disputes(now=many[0].deadline + timedelta(minutes=1))
+    assert result.escalated == 7
+    told = Notification.objects.filter(key="mediation.deadline_escalated")
+    assert told.count() == 8 and set(told.values_list("recipient__username", flat=True)) == {"dept_judicial"}
