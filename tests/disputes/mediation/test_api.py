@@ -8,6 +8,7 @@ import pytest
 from docx import Document
 
 from disputes.mediation.models import Dispute, DisputeEvent
+from grids.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +50,8 @@ def test_neighbour_dispute_through_the_api(world, med, api, browser_client):
     assert [m["username"] for m in org["mediators"]] == ["mediator"]
     d = act(center, d["id"], "assign", {"organisation": med.committee1.pk, "mediator": org["mediators"][0]["id"]})
     assert d["status"] == "assigned" and d["mediator"]["username"] == "mediator"
+    told = Notification.objects.get(recipient=world.mediator, key="mediation.assigned")
+    assert d["number"] in told.display_title and "一街人民调解委员会" in told.display_body
 
     mediator = api(world.mediator)
     listed = mediator.get("/api/v1/disputes/?status=assigned").json()
