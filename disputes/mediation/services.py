@@ -21,6 +21,7 @@ from grids.messages import label
 from grids.models import Area, Building, Level, Membership, Resident, Role, User
 from grids.notifications import Message, notify_many
 from grids.selectors import areas_visible_to, get_scope, residents_visible_to
+from grids.validators import normalize_id_number, normalize_phone
 
 from .. import deadlines
 from ..models import Case, Kind
@@ -208,6 +209,14 @@ def dispute_create(
         if len(name) > 50 or len(p.get("phone") or "") > 20:
             errors[f"parties[{i}]"] = [_("姓名或电话过长")]
             continue
+        id_number = phone = ""
+        if resident is None:
+            try:
+                id_number = normalize_id_number(p.get("id_number") or "") if p.get("id_number") else ""
+                phone = normalize_phone(p.get("phone") or "")
+            except ValidationError as exc:
+                errors[f"parties[{i}]"] = exc.messages
+                continue
         role = p.get("role") or PartyRole.APPLICANT
         if role not in PartyRole.values:
             errors[f"parties[{i}].role"] = [_("当事人身份无效")]
@@ -217,8 +226,8 @@ def dispute_create(
                 role=role,
                 resident=resident,
                 name="" if resident else name,
-                phone="" if resident else (p.get("phone") or "").strip(),
-                id_number="" if resident else (p.get("id_number") or "").strip().upper(),
+                phone=phone,
+                id_number=id_number,
             )
         )
     if amount_at_stake is not None and Decimal(amount_at_stake) < 0:

@@ -241,12 +241,24 @@ def test_masking_of_party_identifiers(world, med, new_dispute, api):
     d = new_dispute(
         parties=[
             {"role": "applicant", "resident": med.li},
-            {"role": "respondent", "name": "外来人员", "phone": "13912345678", "id_number": "110101199003071234"},
+            {"role": "respondent", "name": "外来人员", "phone": "13912345678", "id_number": "110101199003071233"},
         ]
     )
     center = api(world.center_town).get(f"/api/v1/disputes/{d.pk}/").json()
     assert center["parties"][0]["id_number"] == med.li.id_number
     official = api(world.official).get(f"/api/v1/disputes/{d.pk}/").json()
     assert official["parties"][0]["id_number"] == med.li.id_number[:4] + "*" * 10 + med.li.id_number[-4:]
-    assert official["parties"][1]["id_number"] == "1101**********1234"
+    assert official["parties"][1]["id_number"] == "1101**********1233"
     assert official["parties"][1]["phone"] == "139****5678"
+    bad = api(world.grid_a).post(
+        "/api/v1/disputes/",
+        {
+            "kind": "neighbour",
+            "summary": "x",
+            "source": "walk_in",
+            "area": world.t.grids[0].pk,
+            "parties": [{"name": "某甲", "id_number": "110101199003071234", "role": "applicant"}],
+        },
+        format="json",
+    )
+    assert bad.status_code == 400 and "parties[0]" in bad.json()
