@@ -159,7 +159,14 @@ def _seed_mediators(users: dict[str, User], progress: Progress) -> int:
         plan.append((f"mediator_town_{i}", f"{SURNAMES[i]}调解员", f"tc-{town.code}", True, "专职人民调解员", town))
     for i, (code, _name, _handles) in enumerate(SPECIALISED, start=1):
         plan.append(
-            (f"mediator_specialist_{i}", f"{SURNAMES[-i]}{GIVEN[i]}", f"sp-{code}", False, "兼职(律师)", towns[0].parent)
+            (
+                f"mediator_specialist_{i}",
+                f"{SURNAMES[-i]}{GIVEN[i]}",
+                f"sp-{code}",
+                False,
+                "兼职(律师)",
+                towns[0].parent,
+            )
         )
     existing = {u.username: u for u in User.objects.filter(username__in=[p[0] for p in plan])}
     unusable = make_password(None)
