@@ -14,7 +14,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from grids.models import Area, Level, Role, User
-from grids.selectors import areas_visible_to, get_scope
+from grids.selectors import SENSITIVE_ROLES, areas_visible_to, can_see_sensitive, get_scope
+from grids.validators import mask_id_number, mask_phone
 
 from .models import (
     OPEN_DISPUTE_STATUSES,
@@ -131,6 +132,22 @@ def tabs_for(user: User) -> list[str]:
     if scope.is_admin or scope.has_role(Role.CENTER_STAFF) or judicial_paths(user):
         tabs += CENTER_TABS
     return tabs + ["all"]
+
+
+def party_identifiers(user: User, party: Party) -> tuple[str, str]:
+    """A party's (ID number, phone) as this user may see them: in full for the roles that see
+    residents' identifiers in their area (grids.selectors.can_see_sensitive; for a party who is not
+    a registered resident, the same roles over the dispute's area), masked for everyone else."""
+    if party.resident_id:
+        sensitive = can_see_sensitive(user, party.resident)
+        id_number, phone = party.resident.id_number, party.resident.phone
+    else:
+        sensitive = get_scope(user).covers(party.dispute.area_path, roles=SENSITIVE_ROLES)
+        id_number, phone = party.id_number, party.phone
+    if sensitive:
+        return id_number, phone
+    # The one masking rule of grids/validators.py (main: grids.validators.mask(value, kind)).
+    return mask_id_number(id_number), mask_phone(phone)
 
 
 def orgs_visible_to(user: User) -> QuerySet[MediationOrg]:

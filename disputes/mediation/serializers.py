@@ -5,9 +5,6 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from grids.selectors import can_see_sensitive, get_scope
-from grids.validators import mask_id_number, mask_phone
-
 from ..serializers import AreaRefSerializer
 from .events import event_label
 from .models import (
@@ -25,6 +22,7 @@ from .models import (
     ScreeningReport,
 )
 from .risk import render_reasons
+from .selectors import party_identifiers
 from .workflow import available_actions
 
 
@@ -83,19 +81,11 @@ class PartySerializer(serializers.ModelSerializer):
         model = Party
         fields = ["id", "role", "resident", "name", "phone", "id_number"]
 
-    def _sensitive(self, obj: Party) -> bool:
-        user = self.context["request"].user
-        if obj.resident_id:
-            return can_see_sensitive(user, obj.resident)
-        return get_scope(user).covers(obj.dispute.area_path, roles={"grid_worker", "grid_chief", "center_staff"})
-
     def get_phone(self, obj: Party) -> str:
-        value = obj.resident.phone if obj.resident_id else obj.phone
-        return value if self._sensitive(obj) else mask_phone(value)
+        return party_identifiers(self.context["request"].user, obj)[1]
 
     def get_id_number(self, obj: Party) -> str:
-        value = obj.resident.id_number if obj.resident_id else obj.id_number
-        return value if self._sensitive(obj) else mask_id_number(value)
+        return party_identifiers(self.context["request"].user, obj)[0]
 
 
 class SessionSerializer(serializers.ModelSerializer):

@@ -19,15 +19,14 @@ from django.views.decorators.http import require_POST
 
 from grids.models import Area, Level
 from grids.pagination import CappedPaginator
-from grids.selectors import can_see_sensitive, get_scope
-from grids.validators import mask_id_number, mask_phone
+from grids.selectors import get_scope
 
 from ..selectors import cases_visible_to
 from . import documents, selectors, services
 from .actions import perform_action
 from .events import event_label
 from .forms import DisputeFilterForm, DisputeForm, ScreeningForm, form_for
-from .models import Mediator, Party
+from .models import Mediator
 from .risk import render_reasons
 from .workflow import TRANSITIONS, ActionConflict, ActionNotAllowed, available_actions
 
@@ -110,20 +109,7 @@ def dispute_new(request: HttpRequest) -> HttpResponse:
 
 
 def _masked(user):
-    def masked(party: Party) -> tuple[str, str]:
-        if party.resident_id:
-            sensitive = can_see_sensitive(user, party.resident)
-            id_number, phone = party.resident.id_number, party.resident.phone
-        else:
-            sensitive = get_scope(user).covers(
-                party.dispute.area_path, roles={"grid_worker", "grid_chief", "center_staff"}
-            )
-            id_number, phone = party.id_number, party.phone
-        if sensitive:
-            return id_number, phone
-        return mask_id_number(id_number), mask_phone(phone)
-
-    return masked
+    return lambda party: selectors.party_identifiers(user, party)
 
 
 def _visible(request: HttpRequest, pk: int):
