@@ -87,3 +87,6 @@ class ExtensionRequestAdmin(ReadOnlyAdmin):
     list_display = ["case", "days", "status", "requested_at", "decided_at"]
     list_filter = ["status"]
     list_select_related = ["case"]
+
+
+from .mediation import admin as _mediation_admin  # noqa: E402,F401  (dispute mediation)

@@ -587,3 +587,6 @@ class OpenCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_path} {self.open_cases}/{self.overdue_cases}"
+
+
+from .mediation.models import *  # noqa: E402, F403  (dispute mediation: disputes/mediation/)

@@ -2,10 +2,11 @@
 
 from celery import shared_task
 
+from .mediation.sweep import sweep_disputes
 from .sweep import sweep_deadlines as run_sweep
 
 
 @shared_task(acks_late=True)
 def sweep_deadlines() -> str:
     """The beat runs this every minute; concurrent runs take disjoint rows and raise each alert once."""
-    return str(run_sweep())
+    return f"{run_sweep()}; {sweep_disputes()}"

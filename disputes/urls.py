@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -9,3 +9,6 @@ urlpatterns = [
     path("cases/<int:pk>/actions/<slug:action>/", views.case_action, name="case_action"),
     path("attachments/<slug:token>/", views.attachment, name="attachment"),
 ]
+
+# Dispute mediation (disputes/mediation/urls.py).
+urlpatterns += [path("", include("disputes.mediation.urls"))]

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from disputes import api as disputes_api
+from disputes.mediation import api as mediation_api
 from governance import api as governance_api
 from governance.dashboard_views import DashboardAPIView
 from grids import api as grids_api
@@ -28,6 +29,11 @@ from legal_services.api import ROUTES as LEGAL_ROUTES  # noqa: E402
 
 for prefix, viewset, basename in LEGAL_ROUTES:
     router.register(prefix, viewset, basename=basename)
+
+# Dispute mediation (disputes/mediation/api.py).
+router.register("mediation-orgs", mediation_api.MediationOrgViewSet, basename="mediation-org")
+router.register("disputes", mediation_api.DisputeViewSet, basename="dispute")
+router.register("screenings", mediation_api.ScreeningViewSet, basename="screening")
 
 urlpatterns = [
     path("auth/token/", grids_api.ObtainTokenView.as_view(), name="api-token"),

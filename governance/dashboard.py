@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from disputes import stats
+from disputes.mediation.figures import mediation_figures
 from disputes.models import Category
 from disputes.stats import GOOD_SATISFACTION
 from grids.figures import patrol_figures
@@ -75,6 +76,7 @@ def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict
         "patrols": patrol_figures(area=area, start=start, end=end, user=user, now=now),
         # Public legal services (legal_services/figures.py)
         "legal": legal_figures.dashboard_block(area=area, start=start, end=end),
+        "mediation": mediation_figures(area=area, start=start, end=end, breakdown=False),  # disputes/mediation
     }
 
 

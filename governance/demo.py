@@ -21,6 +21,7 @@ from disputes.models import Category, Kind
 from governance.demo_cases import seed_demo_cases
 from governance.demo_field import seed_demo_field
 from governance.demo_legal import seed_demo_legal
+from governance.demo_mediation import seed_demo_mediation
 from grids.geo import centroid_of
 from grids.models import (
     LEVEL_ORDER,
@@ -610,4 +611,5 @@ def seed_demo(*, password: str, progress: Progress | None = None) -> SeedResult:
     result.created["cases"] = seed_demo_cases(users=users, progress=report)
     result.created |= seed_demo_field(progress=report)  # field work (issue 16): buildings, patrols, visits
     result.created["legal services"] = seed_demo_legal(users=users, progress=report)
+    result.created |= seed_demo_mediation(users=users, progress=report)  # governance/demo_mediation.py
     return result

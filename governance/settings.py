@@ -277,6 +277,15 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "disputes.models.Status",
         "AssignmentStatusEnum": "disputes.models.AssignmentStatus",
         "ExtensionStatusEnum": "disputes.models.ExtensionStatus",
+        # Dispute mediation (disputes/mediation/models.py).
+        "DisputeStatusEnum": "disputes.mediation.models.DisputeStatus",
+        "DisputeKindEnum": "disputes.mediation.models.DisputeKind",
+        "DisputeSourceEnum": "disputes.mediation.models.DisputeSource",
+        "CaseSourceEnum": "disputes.models.Source",
+        "PartyRoleEnum": "disputes.mediation.models.PartyRole",
+        "MediationOrgKindEnum": "disputes.mediation.models.OrgKind",
+        "RiskLevelEnum": "disputes.mediation.models.RiskLevel",
+        "ReferralTargetEnum": "disputes.mediation.models.ReferralTarget",
     },
 }
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
+from disputes.mediation.figures import mediation_figures
 from grids.models import Area, Level, User
 from legal_services import figures as legal_figures
 
@@ -49,6 +50,8 @@ def make_weekly_reports(
         data = {"figures": weekly_figures(area=area, start=week_start, end=end)}
         # Public legal services: its own section, computed by legal_services (movable as one call).
         data["figures"]["legal"] = legal_figures.report_block(area=area, start=week_start, end=end)
+        # Dispute mediation of the same week, by kind, body and area (disputes/mediation/figures.py).
+        data["mediation"] = mediation_figures(area=area, start=week_start, end=end - timedelta(days=1))
         made.append(_save(kind=ReportKind.WEEKLY, area=area, start=week_start, end=end, data=data, by=by))
         if on_report:
             on_report(made[-1])
@@ -74,6 +77,8 @@ def make_monthly_reports(
             "figures": weekly_figures(area=district, start=month_start, end=end),
             "ranking": monthly_ranking(district=district, start=month_start, end=end),
         }
+        # Dispute mediation of the month, by kind, body and town (disputes/mediation/figures.py).
+        data["mediation"] = mediation_figures(area=district, start=month_start, end=end - timedelta(days=1))
         made.append(_save(kind=ReportKind.MONTHLY, area=district, start=month_start, end=end, data=data, by=by))
         if on_report:
             on_report(made[-1])

@@ -166,7 +166,9 @@ def test_every_writable_string_in_the_api_schema_has_a_max_length(world, api):
             if prop.get("readOnly"):
                 continue
             if prop.get("type") == "string" and not (
-                "enum" in prop or prop.get("format") in {"binary", "date", "date-time", "uri"} or "maxLength" in prop
+                "enum" in prop
+                or prop.get("format") in {"binary", "date", "date-time", "uri", "decimal"}
+                or "maxLength" in prop
             ):
                 missing.append(f"{where}.{name}")
             walk(prop, f"{where}.{name}")

@@ -274,3 +274,25 @@ def test_legal_services_at_haimens_ratios(seed_output):
     assert AidApplication.objects.filter(status__in=["applied", "reviewing"]).exists()
     town1 = area("150207001")
     assert AidApplication.objects.filter(area_path__startswith=town1.path, created_by__username="legal").exists()
+
+
+def test_mediation_bodies_mediators_disputes_and_screening(seed_output):
+    """governance/demo_mediation.py: a committee in every village and town, the district's bodies,
+    `mediator` on town 1's committee, a year of disputes, and screening with villages missing."""
+    from disputes.mediation.models import Dispute, MediationOrg, Mediator, OrgKind, ScreeningReport
+
+    kinds = dict(MediationOrg.objects.values_list("kind").annotate(n=Count("id")))
+    assert kinds[OrgKind.VILLAGE_COMMITTEE] == 88 and kinds[OrgKind.TOWN_COMMITTEE] == 8
+    assert kinds[OrgKind.SPECIALISED] >= 8
+    assert {OrgKind.COURT_LINK, OrgKind.POLICE_ROOM, OrgKind.PETITION, OrgKind.LAWYER_ROOM, OrgKind.STUDIO} <= set(
+        kinds
+    )
+    post = Mediator.objects.select_related("organisation").get(
+        user__username="mediator", organisation__kind="town_committee"
+    )
+    assert post.organisation.area.code == "150207001"
+    statuses = set(Dispute.objects.values_list("status", flat=True))
+    assert {"closed", "agreed", "referred", "mediating", "assigned", "reported"} <= statuses
+    assert Dispute.objects.filter(organisation=post.organisation, status__in=["assigned", "mediating"]).exists()
+    months = ScreeningReport.objects.values("month").annotate(n=Count("id"))
+    assert all(0 < m["n"] < 88 for m in months)  # every month some villages have not reported

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from disputes.mediation.sweep import sweep_disputes
 from disputes.sweep import sweep_deadlines
 
 
@@ -21,3 +22,4 @@ class Command(BaseCommand):
                 moment = timezone.make_aware(moment)
         result = sweep_deadlines(now=moment)
         self.stdout.write(f"swept at {timezone.localtime(moment):%Y-%m-%d %H:%M %Z}: {result}")
+        self.stdout.write(f"  {sweep_disputes(now=moment)}")
