@@ -26,3 +26,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(router.urls)),
 ]
+
+# Issue 16 (phone and offline): the vector base map by bounding box.
+urlpatterns.insert(-1, path("map-features/", grids_api.MapFeatureView.as_view(), name="api-map-features"))

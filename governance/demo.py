@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from disputes.models import Category, Kind
 from governance.demo_cases import seed_demo_cases
+from governance.demo_map import seed_map_features
 from grids.geo import centroid_of
 from grids.models import (
     LEVEL_ORDER,
@@ -603,4 +604,5 @@ def seed_demo(*, password: str, progress: Progress | None = None) -> SeedResult:
     )
     users = {u.username: u for u in User.objects.filter(username__in=[login.username for login in DEMO_LOGINS])}
     result.created["cases"] = seed_demo_cases(users=users, progress=report)
+    result.created["map_features"] = seed_map_features(planned, report)  # issue 16: the vector base map
     return result

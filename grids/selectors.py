@@ -157,3 +157,9 @@ def team_of(area: Area) -> QuerySet[Membership]:
         .select_related("user", "area")
         .order_by("area__path", "role", "user__username")
     )
+
+
+def can_see_map(user: User) -> bool:
+    """The base map (streets, buildings, landmarks) is for anyone with a place in the territory."""
+    scope = get_scope(user)
+    return scope.is_admin or bool(scope.area_paths() or scope.departments())
