@@ -181,6 +181,10 @@ def case_new(request: HttpRequest) -> HttpResponse:
     map_data = {
         "center": home.centroid if home else None,
         "boundary": home.boundary if home else None,
+        "micro_grids": [
+            {"name": a.name, "boundary": a.boundary}
+            for a in (home.children.filter(level=Level.MICRO_GRID).only("name", "boundary") if home else [])
+        ],
         "locate_url": reverse("area-locate"),
         "duplicates_url": reverse("case-duplicates"),
         "text": {

@@ -15,3 +15,12 @@ urlpatterns = [
     path("", include("disputes.urls")),
     path("", include("governance.report_urls")),
 ]
+
+# Issue 16 (phone and offline): the installable app (manifest, service worker at the root scope).
+from . import pwa  # noqa: E402
+
+urlpatterns += [
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("offline/", pwa.offline, name="offline"),
+]

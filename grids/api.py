@@ -426,7 +426,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             "bbox",
             OpenApiTypes.STR,
             required=True,
-            description="west,south,east,north in degrees (at most 0.1° a side)",
+            description="west,south,east,north in degrees (at most 0.2° a side)",
         )
     ],
     responses={200: OpenApiTypes.OBJECT},
@@ -443,7 +443,7 @@ class MapFeatureView(APIView):
             raise NotFound()
         bbox = mapfeatures.parse_bbox(request.query_params.get("bbox", ""))
         if bbox is None:
-            raise serializers.ValidationError({"bbox": [_("请提供 西,南,东,北 经纬度,每边不超过 0.1 度")]})
+            raise serializers.ValidationError({"bbox": [_("请提供 西,南,东,北 经纬度,每边不超过 0.2 度")]})
         response = Response(mapfeatures.feature_collection(bbox))
         response["Cache-Control"] = f"private, max-age={mapfeatures.CACHE_SECONDS}"
         return response

@@ -10,7 +10,7 @@ from django.core.cache import cache
 
 from .models import MapFeature
 
-MAX_SPAN_DEG = 0.1  # a phone view at zoom 14 is about 0.02°; a larger box is refused
+MAX_SPAN_DEG = 0.2  # a desktop view at zoom 14 is about 0.12° wide; a larger box is refused
 MAX_FEATURES = 4000
 CACHE_SECONDS = 3600
 _VERSION_KEY = "map-features:version"
