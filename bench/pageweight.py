@@ -90,6 +90,14 @@ def phone_first_visit(username: str) -> Visit:
     visit.client.force_login(User.objects.get(username=username))
     visit.page(reverse("home"))
     visit.page(reverse("case_new"))
+    # The report form's base map: the features in a phone's view of the worker's grid (about 0.03°).
+    from grids.selectors import get_scope
+
+    home = get_scope(User.objects.get(username=username)).home_area()
+    if home and home.centroid:
+        lat, lng = home.centroid["lat"], home.centroid["lng"]
+        box = [lng - 0.015, lat - 0.015, lng + 0.015, lat + 0.015]
+        visit.page(reverse("api-map-features") + "?bbox=" + ",".join(f"{v:.2f}" for v in box), assets=False)
     # The service worker: its script, the manifest, the shell it caches and the pages it keeps.
     visit.page(reverse("service_worker"), assets=False)
     visit.page(reverse("manifest"), assets=False)
@@ -121,7 +129,11 @@ def measure(grid_worker: str = "grid_a", dashboard_user: str = "official") -> di
 
 
 if __name__ == "__main__":  # pragma: no cover - a manual tool
+    import os
+
     import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
 
     django.setup()
     print(json.dumps(measure(*sys.argv[1:3])))

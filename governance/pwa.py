@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -118,5 +118,7 @@ def manifest(request: HttpRequest) -> JsonResponse:
 
 @never_cache
 def offline(request: HttpRequest) -> HttpResponse:
-    """Shown by the service worker for a page it has no copy of while there is no signal."""
-    return render(request, "offline.html")
+    """Shown by the service worker for a page it has no copy of while there is no signal. The same for
+    every user (the worker keeps it in the shared shell cache), so rendered without the request: no
+    user, no session, no database."""
+    return HttpResponse(render_to_string("offline.html"))

@@ -4,7 +4,9 @@
  *
  * - The app shell (CSS, JS, Leaflet, icons) is cached at install: cache first.
  * - The grid worker's pages (home, report form, own case list) and the base map's GeoJSON: network
- *   first, the last copy when there is no signal; other pages fall back to the offline page.
+ *   first, the last copy when there is no signal; other pages fall back to the offline page. Pages
+ *   are kept as the worker opens them (home right after login): the worker makes no requests of its
+ *   own in the background, so it never competes with the page for a weak signal.
  * - Pages are kept in one cache that pwa.js clears at logout and whenever another user logs in,
  *   so one user never sees another's pages.
  * - A report POSTed from the form that cannot reach the server is kept as a draft (drafts.js) and
@@ -71,23 +73,6 @@ function networkFirst(request, url, fallback) {
   });
 }
 
-// Fetch the worker's pages not kept yet, one after the other (a phone on a weak signal, a busy server).
-function keepPages() {
-  return caches.open(PAGES).then(function (cache) {
-    return CFG.pages.reduce(function (chain, path) {
-      var url = new URL(path, self.location.origin).href;
-      return chain.then(function () {
-        return cache.match(url).then(function (hit) {
-          if (hit) { return null; }
-          return fetch(url, { credentials: "same-origin" }).then(function (response) {
-            if (keepable(response)) { return cache.put(url, response); }
-          });
-        });
-      }).catch(function () {});
-    }, Promise.resolve());
-  });
-}
-
 function saveFailedReport(request) {
   return request.formData().then(function (data) {
     return GovDrafts.fromFormData(data, data.get("_draft_user") || "");
@@ -95,16 +80,6 @@ function saveFailedReport(request) {
     return Response.redirect(new URL(CFG.report + "?draft=saved", self.location.origin).href, 303);
   });
 }
-
-var keeping = null; // one run at a time, however many pages ask
-self.addEventListener("message", function (event) {
-  if (event.data && event.data.type === "keep-pages") {
-    if (!keeping) {
-      keeping = keepPages().then(function () { keeping = null; }, function () { keeping = null; });
-    }
-    event.waitUntil(keeping);
-  }
-});
 
 self.addEventListener("fetch", function (event) {
   var request = event.request;

@@ -25,14 +25,6 @@
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
-    if (user) {
-      // Once the page has loaded, ask the worker to keep the pages it has no copy of yet.
-      window.addEventListener("load", function () {
-        navigator.serviceWorker.ready.then(function (registration) {
-          if (registration.active) { registration.active.postMessage({ type: "keep-pages" }); }
-        });
-      });
-    }
   }
 
   var badge = document.querySelector("[data-testid=drafts-badge]");

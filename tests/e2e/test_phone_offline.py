@@ -65,8 +65,10 @@ def test_offline_report_with_a_photo_uploads_exactly_once(demo, open_page):
     from disputes.models import Attachment, Case, IntakeKey
 
     page = open_page("grid_a", viewport=PHONE_360)
-    # The service worker takes control and keeps the grid worker's pages.
+    # The service worker takes control and keeps the grid worker's pages as they are opened.
     wait_until(page, "() => !!(navigator.serviceWorker && navigator.serviceWorker.controller)")
+    for url in ["/", "/cases/", "/cases/new/"]:
+        page.goto(url)
     wait_until(
         page,
         """async () => { const c = await caches.open('gov-pages'); const keys = (await c.keys()).map(r => new URL(r.url).pathname);
