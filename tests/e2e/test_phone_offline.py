@@ -161,7 +161,7 @@ def _grid_worker_urls(demo) -> list[str]:
     from grids.models import Resident
 
     case = Case.objects.filter(reporter=demo.users["grid_a"]).order_by("id").first()
-    resident = Resident.objects.filter(area__path__startswith=demo.grid.path).order_by("id").first()
+    resident = Resident.objects.filter(area_path__startswith=demo.grid.path).order_by("id").first()
     params = {
         "case_detail": case.pk if case else None,
         "area_detail": demo.grid.pk,
