@@ -28,7 +28,6 @@ SHELL_FILES = [
     "js/drafts.js",
     "js/caseform.js",
     "js/basemap.js",
-    "js/casemap.js",
     "vendor/leaflet/leaflet.js",
     "vendor/leaflet/leaflet.css",
     "vendor/leaflet/images/marker-icon.png",

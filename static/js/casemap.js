@@ -1,4 +1,4 @@
-// The case page map: the case's area outline and its pin, over the base map (basemap.js).
+// The case page map: the case's area outline and its pin, on a plain background (no tiles).
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("case-map-data").textContent);
@@ -14,5 +14,4 @@
   }
   if (bounds) { map.fitBounds(bounds, { padding: [10, 10] }); }
   else if (data.lat === null) { map.setView([40.6, 109.9], 11); }
-  if (window.GovBasemap) { window.GovBasemap.attach(map); }
 })();
