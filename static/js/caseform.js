@@ -80,6 +80,10 @@
   });
   if (latInput.value && lngInput.value) { place(parseFloat(latInput.value), parseFloat(lngInput.value)); }
   if (window.GovBasemap) { window.GovBasemap.attach(map); }
+  window.caseFormClearPin = function () {
+    if (marker) { map.removeLayer(marker); marker = null; }
+    routed.textContent = "";
+  };
   window.caseFormMap = map;
   window.caseFormPlace = place;
 })();
@@ -185,6 +189,7 @@
       form.reset();
       document.getElementById("id_lat").value = "";
       document.getElementById("id_lng").value = "";
+      if (window.caseFormClearPin) { window.caseFormClearPin(); }
       saved.hidden = false;
       saved.scrollIntoView();
       return window.GovDraftsUI && window.GovDraftsUI.uploadAll();

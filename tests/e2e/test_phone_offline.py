@@ -243,3 +243,36 @@ def test_failed_submit_scrolls_to_the_error_summary(demo, open_page):
     link.click()
     expect(page.locator("#id_description")).to_be_in_viewport()
     shot(page, "error-summary")
+
+
+def test_a_report_post_that_fails_on_the_way_becomes_a_draft(demo, open_page):
+    """The phone thinks it is online, but the POST never reaches the server: the service worker keeps
+    the report as a draft, and it uploads once the server can be reached."""
+    from disputes.models import Case
+
+    page = open_page("grid_a", viewport=PHONE_360)
+    wait_until(page, "() => !!(navigator.serviceWorker && navigator.serviceWorker.controller)")
+    page.goto("/cases/new/")
+    description = "信号时有时无:路边配电箱门未关"
+    drop_pin(page, demo.micro.centroid_lat, demo.micro.centroid_lng)
+    page.locator("select[name=category]").select_option(label=demo.road.name)
+    page.locator("textarea[name=description]").fill(description)
+
+    def drop_posts(route):
+        if route.request.method == "POST":
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.context.route(re.compile(r".*/cases/new/$"), drop_posts)
+    page.get_by_test_id("submit-case").click()
+    expect(page).to_have_url(re.compile(r"/cases/new/\?draft=saved$"))
+    expect(page.get_by_test_id("draft-saved")).to_be_visible()
+    assert not Case.objects.filter(description=description).exists()
+    page.context.unroute(re.compile(r".*/cases/new/$"))
+
+    # Next page load (the connection works again): it uploads by itself, once.
+    page.goto("/")
+    expect(page.get_by_test_id("drafts-uploaded")).to_be_visible()
+    expect(page.get_by_test_id("drafts-badge")).to_be_hidden()
+    assert Case.objects.filter(description=description).count() == 1
