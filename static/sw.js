@@ -23,7 +23,12 @@ var PAGES = "gov-pages";
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
-    caches.open(SHELL).then(function (cache) { return cache.addAll(CFG.shell.concat([CFG.offline])); })
+    caches.open(SHELL).then(function (cache) {
+      // One by one: a file that cannot be fetched now is cached later, when a page asks for it.
+      return Promise.all(CFG.shell.concat([CFG.offline]).map(function (url) {
+        return cache.add(url).catch(function () { return null; });
+      }));
+    })
   );
   self.skipWaiting();
 });
