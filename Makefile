@@ -24,8 +24,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-deps: $(VENV)/.deps node_modules/.installed
-devdeps: $(VENV)/.devdeps node_modules/.installed
+# The dashboard's slim ECharts (only the charts it uses), bundled by esbuild from npm (package.json).
+ECHARTS_SLIM := static/build/echarts-slim.min.js
+$(ECHARTS_SLIM): frontend/echarts-slim.js node_modules/.installed
+	npm run --silent build:echarts
+
+deps: $(VENV)/.deps node_modules/.installed $(ECHARTS_SLIM)
+devdeps: $(VENV)/.devdeps node_modules/.installed $(ECHARTS_SLIM)
 
 messages: $(VENV)/.deps
 	ALLOW_DEV_SECRET_KEY=1 $(PY) manage.py compile_translations

@@ -62,6 +62,16 @@ class Bench:
         self.intake()
         self.sweep()
         self.reports()
+        self.page_weight()
+
+    def page_weight(self) -> None:
+        """Issue 17: compressed bytes of a grid worker's first visit and of the dashboard (bench/pageweight.py)."""
+        from .pageweight import measure
+
+        self.results.update(measure(grid_worker="grid_a", dashboard_user="official"))
+        self.say(
+            f"page weight: {self.results['phone_first_visit_kb']} KB phone, {self.results['dashboard_kb']} KB dashboard"
+        )
 
     def close(self) -> None:
         connections.close_all()

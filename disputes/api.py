@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from grids.api_base import Conflict, FiniteFloatField, JSONParser
 from grids.selectors import areas_visible_to
 
-from . import selectors, services
+from . import idempotency, selectors, services
 from .actions import perform_action
 from .models import Category, Urgency
 from .serializers import CaseCreateSerializer, CaseDetailSerializer, CaseListSerializer, CategorySerializer
@@ -115,18 +115,45 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(request=CaseCreateSerializer, responses={201: CaseDetailSerializer})
+    @extend_schema(
+        request=CaseCreateSerializer,
+        responses={201: CaseDetailSerializer, 200: CaseDetailSerializer},
+        parameters=[OpenApiParameter(idempotency.HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER)],
+    )
     def create(self, request, *args, **kwargs):
-        body = CaseCreateSerializer(data=request.data, context={"request": request})
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        files = data.pop("photos", []) or request.FILES.getlist("photos")
+        """Report a case; with an `Idempotency-Key` a replay answers 200 with the same case (exactly once)."""
+        key = idempotency.key_from(request)
+        digest = idempotency.content_hash(request.data, request.FILES) if key else ""
         try:
-            case = services.case_create(by=request.user, files=files, **data)
+            case = idempotency.replayed(user=request.user, key=key, digest=digest) if key else None
+            if case is None:
+                body = CaseCreateSerializer(data=request.data, context={"request": request})
+                body.is_valid(raise_exception=True)
+                data = dict(body.validated_data)
+                files = data.pop("photos", []) or request.FILES.getlist("photos")
+
+                def create():
+                    return services.case_create(by=request.user, files=files, **data)
+
+                case, created = (
+                    idempotency.create_once(user=request.user, key=key, digest=digest, create=create)
+                    if key
+                    else (create(), True)
+                )
+            else:
+                created = False
         except ActionNotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
-        case = selectors.with_detail(case)
-        return Response(CaseDetailSerializer(case, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        except idempotency.KeyReused as exc:
+            raise Conflict(str(exc)) from exc
+        if created:
+            case = selectors.with_detail(case)
+        else:
+            case = selectors.case_detail_queryset(request.user).filter(pk=case.pk).first() or selectors.with_detail(
+                case
+            )
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(CaseDetailSerializer(case, context={"request": request}).data, status=code)
 
     @extend_schema(request=ReclassifySerializer, responses={200: CaseDetailSerializer})
     def partial_update(self, request, pk=None):

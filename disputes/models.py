@@ -589,4 +589,21 @@ class OpenCount(models.Model):
         return f"{self.area_path} {self.open_cases}/{self.overdue_cases}"
 
 
+class IntakeKey(models.Model):
+    """An `Idempotency-Key` of `POST /api/v1/cases/` (per user): the case it made and a hash of the content
+    it was sent with, written in the same transaction as the case (see disputes/idempotency.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    content_hash = models.CharField(max_length=64)
+    case = models.ForeignKey(Case, null=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="intake_key_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.key}"
+
+
 from .mediation.models import *  # noqa: E402, F403  (dispute mediation: disputes/mediation/)

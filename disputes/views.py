@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from grids.models import Role
+from grids.models import Level, Role
 from grids.pagination import CappedPaginator
 from grids.selectors import get_scope
 from grids.services import open_patrol_of
@@ -111,6 +111,10 @@ def case_new(request: HttpRequest) -> HttpResponse:
     map_data = {
         "center": home.centroid if home else None,
         "boundary": home.boundary if home else None,
+        "micro_grids": [
+            {"name": a.name, "boundary": a.boundary}
+            for a in (home.children.filter(level=Level.MICRO_GRID).only("name", "boundary") if home else [])
+        ],
         "locate_url": reverse("area-locate"),
         "duplicates_url": reverse("case-duplicates"),
         "text": {

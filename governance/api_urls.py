@@ -44,6 +44,8 @@ urlpatterns = [
     path("", include(router.urls)),
 ]
 
+# Issue 16 (phone and offline): the vector base map by bounding box.
+urlpatterns += [path("map-features/", grids_api.MapFeatureView.as_view(), name="api-map-features")]
 # Hardening (issue 18): per-device tokens are revoked on logout.
 urlpatterns += [
     path("auth/logout/", grids_api.LogoutView.as_view(), name="api-logout"),

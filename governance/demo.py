@@ -21,6 +21,7 @@ from disputes.models import Category, Kind
 from governance.demo_cases import seed_demo_cases
 from governance.demo_field import seed_demo_field
 from governance.demo_legal import seed_demo_legal
+from governance.demo_map import seed_map_features
 from governance.demo_mediation import seed_demo_mediation
 from grids.geo import centroid_of
 from grids.models import (
@@ -612,4 +613,5 @@ def seed_demo(*, password: str, progress: Progress | None = None) -> SeedResult:
     result.created |= seed_demo_field(progress=report)  # field work (issue 16): buildings, patrols, visits
     result.created["legal services"] = seed_demo_legal(users=users, progress=report)
     result.created |= seed_demo_mediation(users=users, progress=report)  # governance/demo_mediation.py
+    result.created["map_features"] = seed_map_features(planned, report)  # issue 16: the vector base map
     return result

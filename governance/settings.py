@@ -407,3 +407,12 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "grids.api_base.document_error_responses",
 ]
+
+# Issue 16 (phone and offline): the map. MAP_TILE_URL points Leaflet at an intranet tile server (天地图 or
+# a self-hosted one), e.g. "https://tiles.example.gov.cn/vec_w/{z}/{x}/{y}.png"; without it the maps show
+# the generated vector base map (grids.MapFeature) only. See README "Map tiles".
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+MAP_TILE_SUBDOMAINS = os.environ.get("MAP_TILE_SUBDOMAINS", "")
+MAP_MIN_ZOOM = int(os.environ.get("MAP_MIN_ZOOM", 3))
+MAP_MAX_ZOOM = int(os.environ.get("MAP_MAX_ZOOM", 18))

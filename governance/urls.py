@@ -20,3 +20,12 @@ urlpatterns = [
 
 # Hardening (issue 18): under /api/ a 404 (an unknown action, a malformed id) is JSON too.
 handler404 = "grids.api_base.api_not_found"
+
+# Issue 16 (phone and offline): the installable app (manifest, service worker at the root scope).
+from . import pwa  # noqa: E402
+
+urlpatterns += [
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("offline/", pwa.offline, name="offline"),
+]

@@ -480,3 +480,33 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def read_all(self, request: Request) -> Response:
         """Mark all of the caller's unread notifications read."""
         return Response({"marked": services.notifications_mark_all_read(by=request.user)})
+
+
+@extend_schema(
+    tags=["areas"],
+    parameters=[
+        OpenApiParameter(
+            "bbox",
+            OpenApiTypes.STR,
+            required=True,
+            description="west,south,east,north in degrees (at most 0.2° a side)",
+        )
+    ],
+    responses={200: OpenApiTypes.OBJECT},
+)
+class MapFeatureView(APIView):
+    """Streets, buildings and landmarks of the base map inside a bounding box, as a GeoJSON
+    FeatureCollection (`properties.kind` is street, building or landmark)."""
+
+    def get(self, request: Request) -> Response:
+        from . import mapfeatures
+        from .selectors import can_see_map
+
+        if not can_see_map(request.user):
+            raise NotFound()
+        bbox = mapfeatures.parse_bbox(request.query_params.get("bbox", ""))
+        if bbox is None:
+            raise serializers.ValidationError({"bbox": [_("请提供 西,南,东,北 经纬度,每边不超过 0.2 度")]})
+        response = Response(mapfeatures.feature_collection(bbox))
+        response["Cache-Control"] = f"private, max-age={mapfeatures.CACHE_SECONDS}"
+        return response

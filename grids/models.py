@@ -443,3 +443,32 @@ class AuditEvent(models.Model):
         if self.pk is not None:
             raise TypeError("Audit events are immutable.")
         super().save(*args, **kwargs)
+
+
+class MapFeatureKind(models.TextChoices):
+    STREET = "street", _("街道")
+    BUILDING = "building", _("建筑")
+    LANDMARK = "landmark", _("地标")
+
+
+class MapFeature(models.Model):
+    """A street, building or landmark of the base map, drawn as a vector layer under the pin when no
+    tile server is configured (settings.MAP_TILE_URL). `geometry` is a GeoJSON geometry; the bounding
+    box columns answer "what lies in this view" on an index."""
+
+    code = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(_("类型"), max_length=16, choices=MapFeatureKind.choices)
+    name = models.CharField(_("名称"), max_length=100, blank=True)
+    geometry = models.JSONField(_("几何"))
+    min_lng = models.FloatField()
+    min_lat = models.FloatField()
+    max_lng = models.FloatField()
+    max_lat = models.FloatField()
+
+    class Meta:
+        verbose_name = _("地图要素")
+        verbose_name_plural = _("地图要素")
+        indexes = [models.Index(fields=["min_lng", "min_lat"], name="map_feature_bbox")]
+
+    def __str__(self) -> str:
+        return self.name or self.code

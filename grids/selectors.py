@@ -261,3 +261,9 @@ def patrol_grids_for(user: User) -> list[Area]:
     """The grids a user may patrol: those they work in as grid worker or chief."""
     scope = get_scope(user)
     return [a for a in scope.areas(REGISTRAR_ROLES) if a.level in ("grid", "micro_grid")]
+
+
+def can_see_map(user: User) -> bool:
+    """The base map (streets, buildings, landmarks) is for anyone with a place in the territory."""
+    scope = get_scope(user)
+    return scope.is_admin or bool(scope.area_paths() or scope.departments())

@@ -4,7 +4,7 @@ details of applicants are masked unless `selectors.can_see_applicant_details`.""
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from grids.models import Area, Level
@@ -135,6 +135,7 @@ class ModelHouseholdSerializer(serializers.ModelSerializer):
 # Referrals (both sides)
 
 
+@extend_schema_serializer(component_name="LegalReferral")
 class ReferralSerializer(serializers.ModelSerializer):
     source = serializers.SerializerMethodField()
     target = serializers.SerializerMethodField()

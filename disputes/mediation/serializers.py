@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from ..serializers import AreaRefSerializer
@@ -100,6 +100,7 @@ class AgreementSerializer(serializers.ModelSerializer):
         fields = ["terms", "signed_at", "court_confirmed", "confirmation_note", "fulfilled", "fulfilment_note"]
 
 
+@extend_schema_serializer(component_name="DisputeReferral")
 class ReferralSerializer(serializers.ModelSerializer):
     class Meta:
         model = Referral
