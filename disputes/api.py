@@ -115,8 +115,20 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         files = data.pop("photos", []) or request.FILES.getlist("photos")
+        hotline = {f: data.pop(f) for f in CaseCreateSerializer.HOTLINE_FIELDS if f in data}
         try:
-            case = services.case_create(by=request.user, files=files, **data)
+            if hotline:  # a 12345 call: center staff only (403 for anyone else)
+                hotline.pop("source", None)
+                case = services.case_log_call(
+                    by=request.user,
+                    files=files,
+                    caller_name=hotline.get("caller_name", ""),
+                    caller_phone=hotline.get("caller_phone", ""),
+                    hotline_ticket=hotline.get("hotline_ticket", ""),
+                    **data,
+                )
+            else:
+                case = services.case_create(by=request.user, files=files, **data)
         except ActionNotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
         case = selectors.with_detail(case)
