@@ -603,4 +603,22 @@ def seed_demo(*, password: str, progress: Progress | None = None) -> SeedResult:
     )
     users = {u.username: u for u in User.objects.filter(username__in=[login.username for login in DEMO_LOGINS])}
     result.created["cases"] = seed_demo_cases(users=users, progress=report)
+    result.created["open311_clients"] = _seed_open311_client(report)
     return result
+
+
+def _seed_open311_client(progress: Progress) -> int:
+    """The demo Open311 client, whose key is OPEN311_DEMO_KEY (default demo-open311-key); only its
+    hash is stored. Idempotent by the key's hash."""
+    from django.conf import settings
+
+    from disputes.models import Open311Client
+
+    key = settings.OPEN311_DEMO_KEY
+    if Open311Client.objects.filter(key_hash=Open311Client.hash_key(key)).exists():
+        return 0
+    client = Open311Client(name="12345 demo platform", requests_per_minute=60)
+    client.set_key(key)
+    client.save()
+    progress("open311: demo client created (key from OPEN311_DEMO_KEY)")
+    return 1

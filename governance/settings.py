@@ -288,3 +288,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Residents in the loop (issue 15): the key of the demo Open311 client that seed_demo creates.
+OPEN311_DEMO_KEY = os.environ.get("OPEN311_DEMO_KEY", "demo-open311-key")

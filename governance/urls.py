@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("grids.urls")),
     path("", include("disputes.urls")),
     path("", include("governance.report_urls")),
+    path("open311/v2/", include("disputes.open311_urls")),  # Open311 GeoReport v2 (issue 15)
 ]

@@ -127,6 +127,7 @@ def _intake(
     address: str = "",
     files: Sequence = (),
     errors: dict | None = None,
+    urgency: str = Urgency.NORMAL,
 ) -> Case:
     """Validate and create a case reported from outside: the pin decides the micro-grid and the
     town center, as for any case; a pin outside the territory is refused."""
@@ -170,7 +171,7 @@ def _intake(
         area=area,
         area_path=area.path,
         town=town,
-        urgency=Urgency.NORMAL,
+        urgency=urgency if urgency in Urgency.values else Urgency.NORMAL,
         source=source,
         reporter=by,
         center=town or _district_of(area),
@@ -239,6 +240,7 @@ def case_submit_open311(
     name: str = "",
     email: str = "",
     phone: str = "",
+    urgency: str = Urgency.NORMAL,
 ) -> tuple[Case, str]:
     """An Open311 `POST requests`: a case with source `open311`, routed by its pin. The submitter's
     name, email and phone are kept privately. Answers the case and its token."""
@@ -261,6 +263,7 @@ def case_submit_open311(
         lng=lng,
         address=address,
         errors=errors,
+        urgency=urgency,
     )
     token = _new_code()
     CaseContact.objects.create(
