@@ -227,5 +227,9 @@ class PublicReportForm(forms.Form):
 
 
 class ResidentRatingForm(forms.Form):
-    satisfaction = forms.ChoiceField(label=_("您对办理结果满意吗?"), choices=Satisfaction.choices, widget=forms.RadioSelect)
-    comment = forms.CharField(label=_("意见(选填)"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    satisfaction = forms.ChoiceField(
+        label=_("您对办理结果满意吗?"), choices=Satisfaction.choices, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("意见(选填)"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -47,6 +47,4 @@ RESIDENT_ACCEPTED = define("resident.accepted", _("您反映的问题(%(number)s
 RESIDENT_CLOSED = define("resident.closed", _("您反映的问题(%(number)s)已办结,欢迎凭查询码 %(code)s 评价"))
 RESIDENT_SMS_KEYS = {"accepted": RESIDENT_ACCEPTED, "closed": RESIDENT_CLOSED}
 # To the center: a resident rated the handling on /track/.
-RESIDENT_RATED_DISSATISFIED = define(
-    "resident.dissatisfied", _("群众评价不满意:%(number)s 可重新办理"), "%(title)s"
-)
+RESIDENT_RATED_DISSATISFIED = define("resident.dissatisfied", _("群众评价不满意:%(number)s 可重新办理"), "%(title)s")

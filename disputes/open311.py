@@ -220,9 +220,7 @@ def _category(code: str) -> Category:
 def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpResponse:
     _only(request, "GET", "HEAD")
     category = _category(code)
-    return _respond(
-        fmt, {"service_code": category.code, "attributes": _attributes()}, root="service_definition"
-    )
+    return _respond(fmt, {"service_code": category.code, "attributes": _attributes()}, root="service_definition")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -234,7 +232,9 @@ def published_cases():
     return (
         Case.objects.filter(source__in=PUBLISHED_SOURCES)
         .select_related("category")
-        .prefetch_related(Prefetch("assignments", queryset=lead.select_related("department").order_by("-id"), to_attr="leads"))
+        .prefetch_related(
+            Prefetch("assignments", queryset=lead.select_related("department").order_by("-id"), to_attr="leads")
+        )
         .order_by("-created_at", "-id")
     )
 
@@ -248,7 +248,9 @@ def _request(case: Case, calendar: WorkingCalendar) -> dict:
     expected = case.handle_deadline
     if expected is None and case.status in OPEN_STATUSES:
         # Not dispatched yet: the handling limit from the working-time calendar, counted from now on.
-        expected = calendar.add_working_days(max(case.created_at, timezone.now()), case.category.handle_days(case.urgency))
+        expected = calendar.add_working_days(
+            max(case.created_at, timezone.now()), case.category.handle_days(case.urgency)
+        )
     return {
         "service_request_id": case.number,
         "status": _status(case.status),
@@ -404,9 +406,7 @@ def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
     case = published_cases().filter(contact__open311_token=token[:32]).first() if token else None
     if case is None:
         raise Open311Error(404, _("未找到该 token"))
-    return _respond(
-        fmt, [{"service_request_id": case.number, "token": token}], root="service_requests", item="request"
-    )
+    return _respond(fmt, [{"service_request_id": case.number, "token": token}], root="service_requests", item="request")
 
 
 @_endpoint
@@ -416,9 +416,7 @@ def updates(request: HttpRequest, fmt: str) -> HttpResponse:
     _only(request, "GET", "HEAD")
     start, end = _period(request)
     qs = (
-        CaseEvent.objects.filter(
-            case__source__in=PUBLISHED_SOURCES, action__in=STATUS_EVENTS, created_at__gte=start
-        )
+        CaseEvent.objects.filter(case__source__in=PUBLISHED_SOURCES, action__in=STATUS_EVENTS, created_at__gte=start)
         .select_related("case")
         .only("id", "action", "to_status", "data", "created_at", "case__number")
         .order_by("created_at", "id")

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from grids.models import Role
 from grids.pagination import CappedPaginator
 from grids.selectors import get_scope
-from grids.validators import normalize_phone
+from grids.validators import mask, normalize_phone
 
 from . import events, selectors, services
 from .actions import form_for, perform_action
@@ -142,9 +142,23 @@ def _render_detail(request: HttpRequest, case, failed_action: str = "", failed_f
             "open_action": failed_action,
             "events": [(e, events.label(e), events.system_note(e)) for e in case.events.all()],
             "map_data": map_data,
+            "contact": _contact(request.user, case),
         },
         status=400 if failed_form is not None else 200,
     )
+
+
+def _contact(user, case) -> dict | None:
+    """The caller or submitter (hotline, /report/, Open311), phone masked unless the reader may see it."""
+    contact = getattr(case, "contact", None)
+    if contact is None:
+        return None
+    full = selectors.may_see_contact(user, case)
+    return {
+        "name": contact.name,
+        "phone": contact.phone if full else mask(contact.phone, "phone"),
+        "hotline_ticket": contact.hotline_ticket,
+    }
 
 
 @login_required

@@ -48,7 +48,10 @@ def test_center_town_logs_a_hotline_call_with_its_ticket_number(world, categorie
     assert case.contact.phone == "13912345678"
     assert case.center == world.town1
     detail = c.get(r["Location"]).content.decode()
-    assert "12345-20261130-0007" in detail
+    assert 'data-testid="hotline-ticket">12345-20261130-0007<' in detail
+    assert "13912345678" in detail  # the center calls back
+    official = browser_client(world.official).get(r["Location"]).content.decode()
+    assert "139****5678" in official and "13912345678" not in official
 
 
 def test_the_api_takes_the_hotline_fields_from_center_staff(world, categories, api):
@@ -62,7 +65,10 @@ def test_the_api_takes_the_hotline_fields_from_center_staff(world, categories, a
 
 
 def test_the_same_ticket_twice_is_refused(world, categories, api):
-    assert api(world.center_town).post("/api/v1/cases/", call_body(world.t.micro_grids[0]), format="json").status_code == 201
+    assert (
+        api(world.center_town).post("/api/v1/cases/", call_body(world.t.micro_grids[0]), format="json").status_code
+        == 201
+    )
     r = api(world.center_town).post("/api/v1/cases/", call_body(world.t.micro_grids[1]), format="json")
     assert r.status_code == 400 and "hotline_ticket" in r.json()
     assert Case.objects.count() == 1
@@ -87,7 +93,9 @@ def test_bad_hotline_input_gives_field_errors(world, categories, api):
 
 
 def test_others_who_see_the_case_read_the_phone_masked(world, categories, api):
-    case_id = api(world.center_town).post("/api/v1/cases/", call_body(world.t.micro_grids[0]), format="json").json()["id"]
+    case_id = (
+        api(world.center_town).post("/api/v1/cases/", call_body(world.t.micro_grids[0]), format="json").json()["id"]
+    )
     body = api(world.official).get(f"/api/v1/cases/{case_id}/").json()
     assert body["contact"]["phone"] == "139****5678"
     assert "13912345678" not in str(body)
@@ -114,7 +122,9 @@ def test_the_intake_page_is_for_center_staff_only(world, browser_client, client)
 
 
 def test_contact_is_one_query_on_the_case_detail(world, categories, api, django_assert_max_num_queries):
-    case_id = api(world.center_town).post("/api/v1/cases/", call_body(world.t.micro_grids[0]), format="json").json()["id"]
+    case_id = (
+        api(world.center_town).post("/api/v1/cases/", call_body(world.t.micro_grids[0]), format="json").json()["id"]
+    )
     assert CaseContact.objects.count() == 1
     client = api(world.center_town)
     client.get(f"/api/v1/cases/{case_id}/")

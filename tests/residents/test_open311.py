@@ -170,13 +170,16 @@ def test_get_requests_filters_default_90_days_and_cap(world, client311, monkeypa
         get = lambda **q: Client().get(f"{BASE}/requests.json", q).json()  # noqa: E731
         assert {i["service_request_id"] for i in get()} == {recent1.number, recent2.number}  # 90 days
         assert {i["service_request_id"] for i in get(start_date="2026-06-01T00:00:00+08:00")} == {
-            old.number, recent1.number, recent2.number
+            old.number,
+            recent1.number,
+            recent2.number,
         }
         assert [i["service_request_id"] for i in get(service_code="public_security")] == [recent2.number]
         assert [i["service_request_id"] for i in get(status="closed")] == [recent2.number]
         assert [i["service_request_id"] for i in get(status="open")] == [recent1.number]
         assert {i["service_request_id"] for i in get(service_request_id=f"{old.number},{recent2.number}")} == {
-            old.number, recent2.number
+            old.number,
+            recent2.number,
         }
         assert get(end_date="2026-08-01T00:00:00+08:00") == [
             i for i in get(start_date="2026-05-01T00:00:00+08:00") if i["service_request_id"] == old.number
@@ -272,9 +275,7 @@ def test_service_request_updates(world, client311):
             (second.number, "closed"),
         ]
         assert {"update_id", "status", "description", "media_url", "updated_datetime"} <= set(all_[0])
-        since = Client().get(
-            f"{BASE}/servicerequestupdates.json", {"start_date": "2026-11-23T10:30:00+08:00"}
-        ).json()
+        since = Client().get(f"{BASE}/servicerequestupdates.json", {"start_date": "2026-11-23T10:30:00+08:00"}).json()
         assert [(u["service_request_id"], u["status"]) for u in since] == [(second.number, "closed")]
         assert "内部备注" not in json.dumps(all_, ensure_ascii=False)
         xml = ET.fromstring(Client().get(f"{BASE}/servicerequestupdates.xml").content)

@@ -60,8 +60,14 @@ def test_the_challenge_is_needed_and_good_once(world, categories):
     r = report(c, world.t.micro_grids[0], categories.road, answer=999)
     assert r.status_code == 400 and not Case.objects.exists()
     token, answer = solve(c.get("/report/").content.decode())
-    body = {"category": categories.road.pk, "description": "x", "lat": world.t.micro_grids[0].centroid_lat,
-            "lng": world.t.micro_grids[0].centroid_lng, "challenge": token, "answer": answer}
+    body = {
+        "category": categories.road.pk,
+        "description": "x",
+        "lat": world.t.micro_grids[0].centroid_lat,
+        "lng": world.t.micro_grids[0].centroid_lng,
+        "challenge": token,
+        "answer": answer,
+    }
     assert c.post("/report/", body).status_code == 302
     assert c.post("/report/", body).status_code == 400  # replayed
     assert Case.objects.count() == 1
@@ -99,8 +105,11 @@ def test_the_tracking_page_shows_no_staff_names_notes_or_resident_details(world,
     world.center_town.first_name = "中心张三"
     world.center_town.save()
     case, code = services.case_report_public(
-        category=categories.road, description="路灯坏了", lat=world.t.micro_grids[0].centroid_lat,
-        lng=world.t.micro_grids[0].centroid_lng, phone="13800138000",
+        category=categories.road,
+        description="路灯坏了",
+        lat=world.t.micro_grids[0].centroid_lat,
+        lng=world.t.micro_grids[0].centroid_lng,
+        phone="13800138000",
     )
     services.case_accept(case=case, by=world.center_town, comment="内部意见:先联系物业")
     services.case_dispatch(case=case, by=world.center_town, lead_department=world.urban1, comment="派单备注")
@@ -113,7 +122,9 @@ def test_the_tracking_page_shows_no_staff_names_notes_or_resident_details(world,
 def test_the_resident_rates_and_it_counts_in_the_satisfaction_rate(world, categories, api):
     with clock("2026-11-23 09:00"):
         case, code = services.case_report_public(
-            category=categories.road, description="路灯坏了", lat=world.t.micro_grids[0].centroid_lat,
+            category=categories.road,
+            description="路灯坏了",
+            lat=world.t.micro_grids[0].centroid_lat,
             lng=world.t.micro_grids[0].centroid_lng,
         )
         c = Client()
@@ -135,7 +146,9 @@ def test_the_resident_rates_and_it_counts_in_the_satisfaction_rate(world, catego
 
 def test_dissatisfied_lets_the_center_reopen(world, categories, api):
     case, code = services.case_report_public(
-        category=categories.road, description="路灯坏了", lat=world.t.micro_grids[0].centroid_lat,
+        category=categories.road,
+        description="路灯坏了",
+        lat=world.t.micro_grids[0].centroid_lat,
         lng=world.t.micro_grids[0].centroid_lng,
     )
     walk_to_verified(world, case)
@@ -149,7 +162,9 @@ def test_dissatisfied_lets_the_center_reopen(world, categories, api):
 
 def test_oversize_rating_comment_is_refused(world, categories):
     case, code = services.case_report_public(
-        category=categories.road, description="x", lat=world.t.micro_grids[0].centroid_lat,
+        category=categories.road,
+        description="x",
+        lat=world.t.micro_grids[0].centroid_lat,
         lng=world.t.micro_grids[0].centroid_lng,
     )
     walk_to_verified(world, case)
@@ -157,13 +172,18 @@ def test_oversize_rating_comment_is_refused(world, categories):
     assert Case.objects.get().satisfaction == ""
 
 
-def test_a_phone_left_gets_an_sms_at_acceptance_and_closure(world, categories, sms_outbox, django_capture_on_commit_callbacks):
+def test_a_phone_left_gets_an_sms_at_acceptance_and_closure(
+    world, categories, sms_outbox, django_capture_on_commit_callbacks
+):
     from disputes.models import ResidentSms
     from disputes.resident_sms import send
 
     case, code = services.case_report_public(
-        category=categories.road, description="x", lat=world.t.micro_grids[0].centroid_lat,
-        lng=world.t.micro_grids[0].centroid_lng, phone="13800138000",
+        category=categories.road,
+        description="x",
+        lat=world.t.micro_grids[0].centroid_lat,
+        lng=world.t.micro_grids[0].centroid_lng,
+        phone="13800138000",
     )
     services.case_accept(case=case, by=world.center_town)
     walk = ResidentSms.objects.get(moment="accepted")
@@ -182,7 +202,9 @@ def test_no_phone_no_sms(world, categories, sms_outbox):
     from disputes.models import ResidentSms
 
     case, _code = services.case_report_public(
-        category=categories.road, description="x", lat=world.t.micro_grids[0].centroid_lat,
+        category=categories.road,
+        description="x",
+        lat=world.t.micro_grids[0].centroid_lat,
         lng=world.t.micro_grids[0].centroid_lng,
     )
     services.case_accept(case=case, by=world.center_town)
@@ -192,8 +214,11 @@ def test_no_phone_no_sms(world, categories, sms_outbox):
 
 def test_the_public_case_is_not_visible_to_outsiders(world, categories, api):
     case, _code = services.case_report_public(
-        category=categories.road, description="x", lat=world.t.micro_grids[0].centroid_lat,
-        lng=world.t.micro_grids[0].centroid_lng, phone="13800138000",
+        category=categories.road,
+        description="x",
+        lat=world.t.micro_grids[0].centroid_lat,
+        lng=world.t.micro_grids[0].centroid_lng,
+        phone="13800138000",
     )
     assert api(world.outsider).get(f"/api/v1/cases/{case.pk}/").status_code == 404
     assert api(world.grid_b).get(f"/api/v1/cases/{case.pk}/").status_code == 404
