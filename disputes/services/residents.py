@@ -9,7 +9,7 @@ see the case read (masked); public pages and Open311 answers never show it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from secrets import token_urlsafe
+from secrets import token_hex, token_urlsafe
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -180,7 +180,7 @@ def _intake(
     )
     stats.count_open({case.area_path: stats.open_state(case)})
     for f, info in zip(files, validated, strict=True):
-        token = token_urlsafe(12).replace("-", "a").replace("_", "b")
+        token = token_hex(16)
         attachment = Attachment(
             case=case,
             token=token,

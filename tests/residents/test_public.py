@@ -223,3 +223,43 @@ def test_the_public_case_is_not_visible_to_outsiders(world, categories, api):
     assert api(world.outsider).get(f"/api/v1/cases/{case.pk}/").status_code == 404
     assert api(world.grid_b).get(f"/api/v1/cases/{case.pk}/").status_code == 404
     assert api(world.center_town).get(f"/api/v1/cases/{case.pk}/").json()["contact"]["phone"] == "13800138000"
+
+
+def test_photos_from_the_report_page_are_kept_for_staff_only(world, categories, settings, tmp_path):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from disputes.models import Attachment
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(buf, format="PNG")
+    photo = SimpleUploadedFile("street.png", buf.getvalue(), content_type="image/png")
+    c = Client()
+    assert report(c, world.t.micro_grids[0], categories.road, photos=[photo]).status_code == 302
+    item = Attachment.objects.get()
+    assert item.case.source == Source.RESIDENT
+    assert c.get(f"/attachments/{item.token}/").status_code == 302  # behind the login
+    staff = Client()
+    staff.force_login(world.center_town)
+    assert staff.get(f"/attachments/{item.token}/").status_code == 200
+    fake = SimpleUploadedFile("evil.png", b"<script>", content_type="image/png")
+    assert report(c, world.t.micro_grids[0], categories.road, photos=[fake]).status_code == 400
+
+
+def test_the_tracking_page_is_a_constant_number_of_queries(world, categories, django_assert_max_num_queries):
+    case, code = services.case_report_public(
+        category=categories.road,
+        description="x",
+        lat=world.t.micro_grids[0].centroid_lat,
+        lng=world.t.micro_grids[0].centroid_lng,
+    )
+    c = Client()
+    c.get(f"/track/{code}/")
+    with django_assert_max_num_queries(8):  # the case, "rated?", the timeline, the session and the rate limit
+        assert c.get(f"/track/{code}/").status_code == 200
+    walk_to_verified(world, case)  # more timeline lines, the same queries
+    with django_assert_max_num_queries(8):
+        assert c.get(f"/track/{code}/").status_code == 200
