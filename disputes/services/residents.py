@@ -13,7 +13,7 @@ from secrets import token_hex, token_urlsafe
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -108,7 +108,11 @@ def case_log_call(
     if errors:
         raise ValidationError(errors)
     case = case_create(by=by, category=category, description=description, source=Source.HOTLINE, **case_fields)
-    CaseContact.objects.create(case=case, name=caller_name, phone=phone, hotline_ticket=hotline_ticket)
+    try:
+        with transaction.atomic():
+            CaseContact.objects.create(case=case, name=caller_name, phone=phone, hotline_ticket=hotline_ticket)
+    except IntegrityError as exc:  # the same ticket logged at the same moment by a colleague
+        raise ValidationError({"hotline_ticket": [_("该工单号已登记")]}) from exc
     return case
 
 
