@@ -74,3 +74,29 @@ def test_resident_reports_tracks_and_rates_from_a_phone(demo, open_page):
         assert after is not None and (before is None or after > before)
     else:
         assert after < before
+
+
+def test_center_town_logs_a_hotline_call_with_its_ticket_number(demo, open_page):
+    from disputes.models import Case
+
+    page = open_page("center_town")
+    page.get_by_role("link", name="热线受理").first.click()
+    expect(page).to_have_url(re.compile(r"/cases/hotline/$"))
+    page.locator("input[name=caller_phone]").fill("13912345678")
+    page.locator("input[name=caller_name]").fill("王女士")
+    page.locator("input[name=hotline_ticket]").fill("12345-20261130-0042")
+    page.locator("select[name=category]").select_option(label=demo.road.name)
+    page.locator("textarea[name=description]").fill("来电反映幸福路井盖缺失")
+    page.locator("input[name=address]").fill("幸福路 12 号")
+    page.locator("select[name=area]").select_option(str(demo.grid.pk))
+    page.get_by_test_id("submit-call").click()
+
+    expect(page.get_by_test_id("hotline-ticket")).to_have_text("12345-20261130-0042")
+    case = Case.objects.get(contact__hotline_ticket="12345-20261130-0042")
+    assert case.source == "hotline" and case.center_id == demo.town1.pk
+
+    # The next call from the same number shows the earlier case beside the form.
+    page.goto("/cases/hotline/")
+    page.locator("input[name=caller_phone]").fill("13912345678")
+    page.get_by_test_id("lookup-caller").click()
+    expect(page.get_by_test_id("caller-history")).to_contain_text(case.number)
