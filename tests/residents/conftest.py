@@ -2,13 +2,14 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Rate limits and single-use challenges live in the cache: every test starts with none."""
-    from django.core.cache import cache
+def _fresh_cache(settings):
+    """Rate limits and single-use challenges live in the cache: every test gets an empty one of its
+    own (never a flush of the shared Redis database, which is also the Celery broker)."""
+    import uuid
 
-    cache.clear()
-    yield
-    cache.clear()
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": uuid.uuid4().hex}
+    }
 
 
 @pytest.fixture
