@@ -130,3 +130,9 @@ def test_contact_is_one_query_on_the_case_detail(world, categories, api, django_
     client.get(f"/api/v1/cases/{case_id}/")
     with django_assert_max_num_queries(20):
         client.get(f"/api/v1/cases/{case_id}/")
+
+
+def test_the_hotline_fields_are_in_the_openapi_schema(world, api):
+    body = api(world.admin).get("/api/v1/schema/").content.decode()
+    for field in ("caller_name", "caller_phone", "hotline_ticket"):
+        assert field in body
