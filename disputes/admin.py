@@ -1,7 +1,11 @@
-from django.contrib import admin
+import secrets
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
 from .admin_calendar import WorkCalendarDayAdmin
-from .models import Assignment, Case, CaseEvent, Category, ExtensionRequest, WorkCalendarDay
+from .models import Assignment, Case, CaseEvent, Category, ExtensionRequest, Open311Client, WorkCalendarDay
 
 admin.site.register(WorkCalendarDay, WorkCalendarDayAdmin)
 
@@ -87,6 +91,40 @@ class ExtensionRequestAdmin(ReadOnlyAdmin):
     list_display = ["case", "days", "status", "requested_at", "decided_at"]
     list_filter = ["status"]
     list_select_related = ["case"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Open311 clients (issue 15): the key is generated here and shown once; only its hash is kept.
+
+
+class Open311ClientForm(forms.ModelForm):
+    new_key = forms.CharField(
+        label=_("新密钥"),
+        required=False,
+        max_length=200,
+        min_length=16,
+        help_text=_("留空则自动生成;保存后只显示一次,系统只保存其哈希"),
+    )
+
+    class Meta:
+        model = Open311Client
+        fields = ["name", "active", "requests_per_minute"]
+
+
+@admin.register(Open311Client)
+class Open311ClientAdmin(admin.ModelAdmin):
+    form = Open311ClientForm
+    list_display = ["name", "key_hint", "active", "requests_per_minute", "created_at"]
+    readonly_fields = ["key_hint", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        key = form.cleaned_data.get("new_key") or ""
+        if not change and not key:
+            key = secrets.token_urlsafe(24)
+        if key:
+            obj.set_key(key)
+            messages.warning(request, _("API 密钥(只显示这一次):%(key)s") % {"key": key})
+        super().save_model(request, obj, form, change)
 
 
 from .mediation import admin as _mediation_admin  # noqa: E402,F401  (dispute mediation)

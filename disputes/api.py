@@ -121,7 +121,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         parameters=[OpenApiParameter(idempotency.HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER)],
     )
     def create(self, request, *args, **kwargs):
-        """Report a case; with an `Idempotency-Key` a replay answers 200 with the same case (exactly once)."""
+        """Report a case; with an `Idempotency-Key` a replay answers 200 with the same case (exactly once).
+        Center staff log a 12345 call with `source: "hotline"` and the caller's details."""
         key = idempotency.key_from(request)
         digest = idempotency.content_hash(request.data, request.FILES) if key else ""
         try:
@@ -131,8 +132,19 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
                 body.is_valid(raise_exception=True)
                 data = dict(body.validated_data)
                 files = data.pop("photos", []) or request.FILES.getlist("photos")
+                hotline = {f: data.pop(f) for f in CaseCreateSerializer.HOTLINE_FIELDS if f in data}
 
                 def create():
+                    if hotline:  # a 12345 call: center staff only (403 for anyone else)
+                        hotline.pop("source", None)
+                        return services.case_log_call(
+                            by=request.user,
+                            files=files,
+                            caller_name=hotline.get("caller_name", ""),
+                            caller_phone=hotline.get("caller_phone", ""),
+                            hotline_ticket=hotline.get("hotline_ticket", ""),
+                            **data,
+                        )
                     return services.case_create(by=request.user, files=files, **data)
 
                 case, created = (

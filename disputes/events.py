@@ -169,6 +169,12 @@ def feedback_given(case: Case, *, by: User, from_status: str, satisfaction: str,
     return _record(case, CaseEventKind.FEEDBACK, by=by, from_status=from_status, comment=comment, data=data)
 
 
+def resident_rated(case: Case, *, satisfaction: str, comment: str) -> CaseEvent:
+    """The resident's own 回访 answer on /track/: a feedback event with no staff actor."""
+    data = {"satisfaction": satisfaction, "by_resident": True}
+    return _record(case, CaseEventKind.FEEDBACK, by=None, from_status=case.status, comment=comment, data=data)
+
+
 def case_reopened(case: Case, *, by: User, from_status: str, reason: str) -> CaseEvent:
     return _record(case, CaseEventKind.REOPEN, by=by, from_status=from_status, comment=reason)
 

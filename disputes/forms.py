@@ -203,3 +203,47 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
 
 def form_for(action: str, *, user: User, case: Case, data=None) -> ActionForm:
     return ACTION_FORMS[action](data, user=user, case=case, auto_id=f"id_{action}_%s")
+
+
+# ---------------------------------------------------------------------------------------------
+# Residents in the loop (issue 15)
+
+
+class HotlineForm(CaseForm):
+    """The 12345 intake form of the center: the caller (kept private), the ticket, then the case."""
+
+    caller_name = forms.CharField(label=_("来电人"), max_length=60, required=False)
+    caller_phone = forms.CharField(label=_("来电号码"), max_length=20)
+    hotline_ticket = forms.CharField(label=_("热线工单号"), max_length=40)
+    description = forms.CharField(label=_("描述"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
+
+    field_order = ["caller_phone", "caller_name", "hotline_ticket", "category", "urgency", "title", "description"]
+
+
+class PublicReportForm(forms.Form):
+    """/report/: what a resident can tell us without an account, plus the anti-spam challenge."""
+
+    category = forms.ModelChoiceField(
+        label=_("问题类别"), queryset=Category.objects.filter(active=True), empty_label=_("请选择类别")
+    )
+    description = forms.CharField(label=_("问题描述"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
+    address = forms.CharField(label=_("地址(选填)"), max_length=200, required=False)
+    phone = forms.CharField(
+        label=_("手机号(选填,用于短信告知进度)"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    lat = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
+    lng = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
+    challenge = forms.CharField(widget=forms.HiddenInput, max_length=300)
+    answer = forms.IntegerField(label=_("验证:请计算"), widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+
+
+class ResidentRatingForm(forms.Form):
+    satisfaction = forms.ChoiceField(
+        label=_("您对办理结果满意吗?"), choices=Satisfaction.choices, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("意见(选填)"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )

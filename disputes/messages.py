@@ -41,3 +41,10 @@ DEADLINE_RED_DIGEST = define(
     _("红灯督办:%(count)s 件事项超期"),
     _("其中 %(escalated)s 件已上报区级社会治理中心"),
 )
+
+# To the resident who left a phone on /report/ (SMS, rendered in the site's language at send time).
+RESIDENT_ACCEPTED = define("resident.accepted", _("您反映的问题(%(number)s)已受理,查询码 %(code)s"))
+RESIDENT_CLOSED = define("resident.closed", _("您反映的问题(%(number)s)已办结,欢迎凭查询码 %(code)s 评价"))
+RESIDENT_SMS_KEYS = {"accepted": RESIDENT_ACCEPTED, "closed": RESIDENT_CLOSED}
+# To the center: a resident rated the handling on /track/.
+RESIDENT_RATED_DISSATISFIED = define("resident.dissatisfied", _("群众评价不满意:%(number)s 可重新办理"), "%(title)s")

@@ -589,6 +589,99 @@ class OpenCount(models.Model):
         return f"{self.area_path} {self.open_cases}/{self.overdue_cases}"
 
 
+# ---------------------------------------------------------------------------------------------
+# Residents in the loop: hotline callers, the public report page and Open311 clients (issue 15)
+
+
+class CaseContact(models.Model):
+    """Who reported a case from outside: the caller of a hotline ticket (12345), a resident on
+    /report/, or the submitter of an Open311 request. Private: shown masked to staff who can see
+    the case, never on public pages or in Open311 answers."""
+
+    case = models.OneToOneField(Case, primary_key=True, on_delete=models.CASCADE, related_name="contact")
+    name = models.CharField(_("姓名"), max_length=60, blank=True)
+    phone = models.CharField(_("电话"), max_length=20, blank=True)
+    email = models.EmailField(_("邮箱"), max_length=120, blank=True)
+    hotline_ticket = models.CharField(_("热线工单号"), max_length=40, blank=True)
+    # The resident's key to /track/{code}/: random, unguessable, unique.
+    tracking_code = models.CharField(max_length=32, null=True, blank=True, unique=True, editable=False)
+    # An Open311 client's handle on its request (GET tokens/{token}).
+    open311_token = models.CharField(max_length=32, null=True, blank=True, unique=True, editable=False)
+    open311_client = models.ForeignKey(
+        "Open311Client", null=True, blank=True, on_delete=models.PROTECT, related_name="contacts"
+    )
+    sms = models.BooleanField(_("短信告知"), default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("来电/来件人")
+        verbose_name_plural = _("来电/来件人")
+        indexes = [
+            # A repeat caller's earlier cases, beside the hotline form.
+            models.Index(fields=["phone", "-created_at"], name="contact_phone", condition=~Q(phone="")),
+        ]
+        constraints = [
+            # One case per hotline ticket: a ticket logged twice answers with the first case.
+            models.UniqueConstraint(
+                fields=["hotline_ticket"], condition=~Q(hotline_ticket=""), name="contact_one_case_per_ticket"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}"
+
+
+class Open311Client(models.Model):
+    """A system allowed to POST requests through Open311 GeoReport v2. Only the SHA-256 of its API
+    key is stored; the key is shown once, when the client is created."""
+
+    name = models.CharField(_("名称"), max_length=80)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_hint = models.CharField(_("密钥前缀"), max_length=8, editable=False)
+    active = models.BooleanField(_("启用"), default=True)
+    requests_per_minute = models.PositiveSmallIntegerField(_("每分钟请求上限"), default=30)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("Open311 客户端")
+        verbose_name_plural = _("Open311 客户端")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(requests_per_minute__gte=1), name="open311_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def set_key(self, key: str) -> None:
+        self.key_hash = self.hash_key(key)
+        self.key_hint = key[:4]
+
+
+class ResidentSms(models.Model):
+    """One SMS to the resident who left a phone (at acceptance, at closure). The unique row makes
+    it one message per case and moment; the task claims it before sending."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="resident_sms", db_index=False)
+    moment = models.CharField(max_length=16)  # "accepted" or "closed"
+    key = models.CharField(max_length=60)
+    params = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "moment"], name="resident_sms_once")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.moment}"
+
+
 class IntakeKey(models.Model):
     """An `Idempotency-Key` of `POST /api/v1/cases/` (per user): the case it made and a hash of the content
     it was sent with, written in the same transaction as the case (see disputes/idempotency.py)."""

@@ -116,7 +116,7 @@ def case_detail_queryset(user: User) -> QuerySet[Case]:
     """Visible cases with everything the case page needs (assignments, timeline, attachments, extensions)."""
     return (
         cases_visible_to(user)
-        .select_related("category", "area", "center", "town", "reporter", "merged_into")
+        .select_related("category", "area", "center", "town", "reporter", "merged_into", "contact")
         .prefetch_related(*_detail_prefetches())
     )
 
@@ -271,3 +271,34 @@ class Clocks:
         if a.status == AssignmentStatus.SIGNED and a.role == AssignmentRole.LEAD:
             return clock(a.dispatched_at, a.handle_deadline, self.now, self.calendar)
         return ClockColour.NONE
+
+
+# ---------------------------------------------------------------------------------------------
+# Residents in the loop (issue 15): the private contact of a case, the repeat caller, the public page
+
+
+def may_see_contact(user: User, case: Case) -> bool:
+    """A caller's or submitter's full phone: the staff of the center over the case (who call back)
+    and admins; everyone else who can see the case reads it masked."""
+    scope = get_scope(user)
+    return scope.is_admin or scope.covers(case.area_path, roles={Role.CENTER_STAFF})
+
+
+def earlier_cases_of_caller(user: User, phone: str, *, limit: int = 10) -> QuerySet[Case]:
+    """A repeat caller's earlier cases (by the phone they called from), among the cases the user sees."""
+    if not phone:
+        return Case.objects.none()
+    return (
+        cases_visible_to(user)
+        .filter(contact__phone=phone)
+        .select_related("category", "contact")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def case_by_tracking_code(code: str) -> Case | None:
+    """The case behind a resident's tracking code (no login: the code is the key); None otherwise."""
+    code = (code or "").strip()
+    if not code or len(code) > 32:
+        return None
+    return Case.objects.select_related("category", "contact").filter(contact__tracking_code=code).first()

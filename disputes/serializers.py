@@ -7,6 +7,7 @@ from rest_framework import serializers
 from grids.api_base import FiniteFloatField
 from grids.models import Resident
 from grids.selectors import residents_visible_to
+from grids.validators import mask
 
 from . import events
 from .deadlines import ClockColour
@@ -22,7 +23,7 @@ from .models import (
     Kind,
     Urgency,
 )
-from .selectors import Clocks, category_by_ref
+from .selectors import Clocks, category_by_ref, may_see_contact
 from .workflow import available_actions
 
 
@@ -186,6 +187,8 @@ class CaseDetailSerializer(CaseListSerializer):
     available_actions = serializers.SerializerMethodField()
     merged_into = serializers.SerializerMethodField()
     involved_residents = serializers.SerializerMethodField()
+    hotline_ticket = serializers.SerializerMethodField()
+    contact = serializers.SerializerMethodField()
 
     class Meta(CaseListSerializer.Meta):
         fields = CaseListSerializer.Meta.fields + [
@@ -205,7 +208,25 @@ class CaseDetailSerializer(CaseListSerializer):
             "attachments",
             "extensions",
             "available_actions",
+            "hotline_ticket",
+            "contact",
         ]
+
+    def get_hotline_ticket(self, obj: Case) -> str:
+        contact = getattr(obj, "contact", None)
+        return contact.hotline_ticket if contact else ""
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_contact(self, obj: Case) -> dict | None:
+        """The caller or submitter (hotline, /report/, Open311): phone masked unless the reader is
+        staff of the center over the case."""
+        contact = getattr(obj, "contact", None)
+        if contact is None:
+            return None
+        request = self.context.get("request")
+        full = bool(request) and may_see_contact(request.user, obj)
+        phone = contact.phone if full else mask(contact.phone, "phone")
+        return {"name": contact.name, "phone": phone, "phone_visible": full}
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_involved_residents(self, obj: Case) -> list[dict]:
@@ -248,6 +269,13 @@ class CaseCreateSerializer(serializers.Serializer):
     involved_people = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
     involved_residents = serializers.PrimaryKeyRelatedField(many=True, queryset=Resident.objects.none(), required=False)
     photos = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+    # A 12345 call logged by center staff (`services.case_log_call`): source "hotline" and the caller.
+    source = serializers.ChoiceField(choices=[("hotline", "hotline")], required=False)
+    caller_name = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    caller_phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    hotline_ticket = serializers.CharField(required=False, allow_blank=True, max_length=40)
+
+    HOTLINE_FIELDS = ("source", "caller_name", "caller_phone", "hotline_ticket")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -16,10 +16,11 @@ from grids.models import Level, Role
 from grids.pagination import CappedPaginator
 from grids.selectors import get_scope
 from grids.services import open_patrol_of
+from grids.validators import mask, normalize_phone
 
 from . import events, selectors, services
 from .actions import form_for, perform_action
-from .forms import CaseFilterForm, CaseForm
+from .forms import CaseFilterForm, CaseForm, HotlineForm
 from .labels import TAB_LABELS
 from .models import Attachment
 from .workflow import TRANSITIONS, ActionConflict, ActionNotAllowed, available_actions
@@ -150,9 +151,23 @@ def _render_detail(request: HttpRequest, case, failed_action: str = "", failed_f
             "open_action": failed_action,
             "events": [(e, events.label(e), events.system_note(e)) for e in case.events.all()],
             "map_data": map_data,
+            "contact": _contact(request.user, case),
         },
         status=400 if failed_form is not None else 200,
     )
+
+
+def _contact(user, case) -> dict | None:
+    """The caller or submitter (hotline, /report/, Open311), phone masked unless the reader may see it."""
+    contact = getattr(case, "contact", None)
+    if contact is None:
+        return None
+    full = selectors.may_see_contact(user, case)
+    return {
+        "name": contact.name,
+        "phone": contact.phone if full else mask(contact.phone, "phone"),
+        "hotline_ticket": contact.hotline_ticket,
+    }
 
 
 @login_required
@@ -197,3 +212,49 @@ def attachment(request: HttpRequest, token: str) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@login_required
+def hotline_new(request: HttpRequest) -> HttpResponse:
+    """热线受理: center staff log a 12345 call; the caller's earlier cases are shown beside the form."""
+    scope = get_scope(request.user)
+    if not (scope.is_admin or scope.has_role(Role.CENTER_STAFF)):
+        raise Http404
+    bound = request.POST if request.method == "POST" else (request.GET if request.GET.get("lookup") else None)
+    form = HotlineForm(bound, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.case_log_call(by=request.user, files=request.FILES.getlist("photos"), **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except ActionNotAllowed as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                _("已登记热线来电,工单号 %(ticket)s,事项编号 %(number)s")
+                % {"ticket": form.cleaned_data["hotline_ticket"], "number": case.number},
+            )
+            return redirect("case_detail", pk=case.pk)
+    try:
+        caller_phone = normalize_phone((bound or {}).get("caller_phone", ""))
+    except ValidationError:
+        caller_phone = ""
+    earlier = list(selectors.earlier_cases_of_caller(request.user, caller_phone)) if caller_phone else []
+    home = scope.home_area()
+    map_data = {
+        "center": home.centroid if home else None,
+        "boundary": home.boundary if home else None,
+        "locate_url": reverse("area-locate"),
+        "duplicates_url": reverse("case-duplicates"),
+        "text": {"routed": _("归属:"), "outside": _("该位置不在您可上报的网格内"), "noGeo": _("无法获取当前位置")},
+    }
+    if request.method == "GET" and form.is_bound:
+        form.errors.clear()  # a caller lookup, not a submission: no errors yet
+    return render(
+        request,
+        "disputes/hotline_form.html",
+        {"form": form, "map_data": map_data, "earlier": earlier, "caller_phone": caller_phone},
+        status=400 if request.method == "POST" else 200,
+    )

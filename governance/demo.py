@@ -614,4 +614,22 @@ def seed_demo(*, password: str, progress: Progress | None = None) -> SeedResult:
     result.created["legal services"] = seed_demo_legal(users=users, progress=report)
     result.created |= seed_demo_mediation(users=users, progress=report)  # governance/demo_mediation.py
     result.created["map_features"] = seed_map_features(planned, report)  # issue 16: the vector base map
+    result.created["open311_clients"] = _seed_open311_client(report)
     return result
+
+
+def _seed_open311_client(progress: Progress) -> int:
+    """The demo Open311 client, whose key is OPEN311_DEMO_KEY (default demo-open311-key); only its
+    hash is stored. Idempotent by the key's hash."""
+    from django.conf import settings
+
+    from disputes.models import Open311Client
+
+    key = settings.OPEN311_DEMO_KEY
+    if Open311Client.objects.filter(key_hash=Open311Client.hash_key(key)).exists():
+        return 0
+    client = Open311Client(name="12345 demo platform", requests_per_minute=60)
+    client.set_key(key)
+    client.save()
+    progress("open311: demo client created (key from OPEN311_DEMO_KEY)")
+    return 1

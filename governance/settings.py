@@ -416,3 +416,6 @@ MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 MAP_TILE_SUBDOMAINS = os.environ.get("MAP_TILE_SUBDOMAINS", "")
 MAP_MIN_ZOOM = int(os.environ.get("MAP_MIN_ZOOM", 3))
 MAP_MAX_ZOOM = int(os.environ.get("MAP_MAX_ZOOM", 18))
+
+# Residents in the loop (issue 15): the key of the demo Open311 client that seed_demo creates.
+OPEN311_DEMO_KEY = os.environ.get("OPEN311_DEMO_KEY", "demo-open311-key")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("governance.report_urls")),
     # Public legal services (legal_services)
     path("", include("legal_services.urls")),
+    path("open311/v2/", include("disputes.open311_urls")),  # Open311 GeoReport v2 (issue 15)
 ]
 
 # Hardening (issue 18): under /api/ a 404 (an unknown action, a malformed id) is JSON too.

@@ -39,6 +39,7 @@ from .cases import (
     refresh_clocks,
 )
 from .lapse import LapseResult, cases_lapse
+from .residents import case_log_call, case_report_public, case_resident_rate, case_submit_open311
 
 __all__ = [
     "ACTION_SERVICES",
@@ -72,4 +73,9 @@ __all__ = [
     "case_verify",
     "cases_lapse",
     "refresh_clocks",
+    # residents in the loop (issue 15)
+    "case_log_call",
+    "case_report_public",
+    "case_resident_rate",
+    "case_submit_open311",
 ]

@@ -23,7 +23,7 @@ from grids.models import Area, Department, Level, Patrol, Role, User
 from grids.selectors import get_scope
 from grids.services import patrol_case_reported
 
-from .. import deadlines, events, stats
+from .. import deadlines, events, resident_sms, stats
 from ..announce import announce
 from ..models import (
     ACTIVE_ASSIGNMENT_STATUSES,
@@ -298,6 +298,7 @@ def case_accept(*, case: Case, by: User, comment: str = "") -> Case:
     _apply_target(case, "accept")
     _save(case, "status")
     events.case_accepted(case, by=by, from_status=before, comment=comment)
+    resident_sms.queue(case, "accepted")  # a resident who left a phone on /report/ hears back
     return case
 
 
@@ -494,6 +495,7 @@ def case_close(*, case: Case, by: User, comment: str = "") -> Case:
     case.next_deadline_at = None
     _save(case, "status", "closed_at", "next_deadline_at")
     events.case_closed(case, by=by, from_status=before, comment=comment)
+    resident_sms.queue(case, "closed")
     return case
 
 

@@ -36,7 +36,7 @@
   function showDuplicates() {
     var box = document.getElementById("duplicates");
     var list = document.getElementById("duplicate-list");
-    if (!latInput.value || !categoryInput.value) { box.hidden = true; return; }
+    if (!data.duplicates_url || !latInput.value || !categoryInput.value) { box.hidden = true; return; }
     var url = data.duplicates_url + "?category=" + encodeURIComponent(categoryInput.value) +
       "&lat=" + latInput.value + "&lng=" + lngInput.value;
     getJSON(url).then(function (page) {
@@ -58,6 +58,7 @@
     latInput.value = lat.toFixed(6);
     lngInput.value = lng.toFixed(6);
     if (marker) { marker.setLatLng([lat, lng]); } else { marker = L.marker([lat, lng]).addTo(map); }
+    if (!data.locate_url) { routed.textContent = text.placed || ""; routed.className = "routed ok"; return; }
     getJSON(data.locate_url + "?lat=" + lat + "&lng=" + lng).then(function (area) {
       var names = (area.ancestors || []).map(function (a) { return a.name; });
       names.push(area.name);
