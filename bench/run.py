@@ -45,7 +45,13 @@ class Bench:
 
     # -- the run -----------------------------------------------------------------------------------
 
+    def wants(self, step: str) -> bool:
+        return not self.args.only or step in self.args.only
+
     def run(self) -> None:
+        if self.args.from_seeded:
+            self.run_from_seeded()
+            return
         self.seeder = Seeder(scale=self.args.scale, anchor=self.anchor, seed=self.args.seed, progress=self.say)
         self.seeder.base()
         loaded = 0
@@ -54,14 +60,44 @@ class Bench:
             loaded += len(self.seeder.phases[i])
             label = f"{loaded // 1000}k" if loaded < 1_000_000 else f"{loaded / 1e6:g}M"
             self.scales.append((label, loaded))
-            self.measure_reads(label)
+            if self.wants("reads"):
+                self.measure_reads(label)
         self.seeder.finish()
         self.results["seed_s"] = round(self.seeder.seconds, 1)
         self.results["seed_cases_s"] = round(self.seeder.case_seconds, 1)
         self.results["rollup_s"] = round(self.seeder.rollup_seconds, 1)
-        self.intake()
-        self.sweep()
-        self.reports()
+        if self.args.save_seeded:
+            self.save_seeded()
+        self.after_seed()
+
+    def after_seed(self) -> None:
+        for step in ("intake", "writers", "sweep", "reports"):
+            if self.wants(step):
+                getattr(self, step)()
+
+    def save_seeded(self) -> None:
+        """Keep a copy of the seeded database (with its anchor) for `--from-seeded` runs."""
+        from . import db
+
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TABLE IF NOT EXISTS bench_anchor (anchor bigint NOT NULL)")
+            cursor.execute("DELETE FROM bench_anchor")
+            cursor.execute("INSERT INTO bench_anchor VALUES (%s)", [self.anchor])
+        connections.close_all()
+        started = time.perf_counter()
+        copy = db.save_seeded(self.database_url)
+        self.say(f"seeded database copied to {copy}: {time.perf_counter() - started:.1f} s")
+
+    def run_from_seeded(self) -> None:
+        """The measures on a fresh copy of a seeded database: the reads at its scale only."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT anchor FROM bench_anchor")
+            self.anchor = cursor.fetchone()[0]
+        label = f"{self.args.scale // 1000}k" if self.args.scale < 1_000_000 else f"{self.args.scale / 1e6:g}M"
+        self.scales.append((label, self.args.scale))
+        if self.wants("reads"):
+            self.measure_reads(label)
+        self.after_seed()
 
     def close(self) -> None:
         connections.close_all()
@@ -186,6 +222,33 @@ class Bench:
         if result.errors:
             self.errors.append(f"{result.errors} intake errors")
 
+    # -- writers -------------------------------------------------------------------------------------
+
+    def writers(self) -> None:
+        from .writers import pick_work, run_writers
+
+        seconds = self.args.write_seconds
+        work = pick_work(8)
+        for n in (1, 8):
+            self.say(f"writers: {n} process(es) writing progress notes on different cases for {seconds:g} s")
+            result = run_writers(n, seconds, work)
+            self.say(
+                f"  {result.actions} actions: {result.rps:.0f}/s, {result.errors} errors, "
+                f"{result.lock_waits} lock-wait samples"
+                + (f" on {sorted(result.waited_on)}" if result.waited_on else "")
+            )
+            for error in result.first_errors:
+                self.say(f"  error: {error}")
+            suffix = "_1" if n == 1 else ""
+            self.results[f"write_rps{suffix}"] = round(result.rps, 1)
+            self.results[f"write_errors{suffix}"] = result.errors
+            self.results[f"write_lock_waits{suffix}"] = result.lock_waits
+            if n == 8:
+                self.results["write_writers"] = n
+                self.results["write_waited_on"] = sorted(result.waited_on)
+            if result.errors:
+                self.errors.append(f"{result.errors} writer errors with {n} writers")
+
     # -- sweep ---------------------------------------------------------------------------------------
 
     def sweep(self) -> None:
@@ -235,7 +298,7 @@ class Bench:
         r = self.results
         labels = [label for label, _n in self.scales if label in self.reads]
         if not labels:
-            print(json.dumps({"cases": self.args.scale, "errors": self.errors}, ensure_ascii=False))
+            print(json.dumps({**self.results, "cases": self.args.scale, "errors": self.errors}, ensure_ascii=False))
             return
         final = labels[-1]
         base = labels[0] if len(labels) > 1 else None

@@ -39,6 +39,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, StrIndex, Substr, TruncDate
 from django.utils import timezone
 
+from grids.dbrouter import primary_reads
 from grids.periods import TZ, day_bounds, local_today
 from grids.periods import within as _within
 
@@ -281,6 +282,7 @@ def stored_until(now: datetime | None = None) -> date:
     return local_today(now) + timedelta(days=1)
 
 
+@primary_reads()  # counts what it stores: never from a lagging replica (grids.dbrouter)
 def ensure(lo: date, hi: date, *, now: datetime | None = None, chunk: int = CHUNK_DAYS) -> int:
     """Make the days of [lo, hi) up to today present and fresh; returns how many were computed."""
     hi = min(hi, stored_until(now))

@@ -288,3 +288,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Read replica (issue 17): with DATABASE_REPLICA_URL, dashboards and reports read from a streaming
+# replica through grids.dbrouter; everything else, and every write, uses "default".
+DATABASE_ROUTERS = ["grids.dbrouter.ReplicaRouter"]
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=DATABASES["default"].get("CONN_MAX_AGE", 0)
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
