@@ -391,7 +391,13 @@ def touch(now: datetime | None = None) -> None:
     """Every action calls this: what happens now changes today's figures. (A later stored day can
     only exist when the clock was moved back, in tests or replays; it is marked stale too.)"""
     day = local_today(now)
-    invalidate([day, *StatDay.objects.filter(day__gt=day).values_list("day", flat=True)])
+    # One statement: today's mark and those of any later stored day (one round trip per action).
+    dirty, days = StatDirty._meta.db_table, StatDay._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {dirty} (day) SELECT %s UNION SELECT day FROM {days} WHERE day > %s",
+            [connection.ops.adapt_datefield_value(day)] * 2,
+        )
 
 
 def rebuild(*, lo: date | None = None, now: datetime | None = None) -> int:

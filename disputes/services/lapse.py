@@ -116,6 +116,10 @@ def cases_lapse(*, due: list[Due], now: datetime, token: str) -> LapseResult:
     if not ids:
         return result
     sql = _Sql(ids, now=now, token=token)
+    if sql.pg:
+        # A lapse is exactly-once and re-done by the next sweep if lost: its commit need not wait
+        # for the WAL flush (a crash loses at most the last batches, which the next sweep repeats).
+        sql.execute("SET LOCAL synchronous_commit TO OFF", [])
     inserted = sql.insert_alerts()
     sql.save_clocks()
     if inserted:
@@ -144,27 +148,43 @@ class _Sql:
             cursor.execute(sql, params)
             return cursor.fetchall() if cursor.description else []
 
+    def first_component(self, column: str) -> str:
+        """SQL for the first code of an area path (the district's code)."""
+        if self.pg:
+            return f"split_part({column}, '/', 1)"
+        return f"substr({column}, 1, instr({column}, '/') - 1)"
+
     def insert_alerts(self) -> list[tuple]:
         """INSERT … SELECT the fired (clock, level) pairs of the due assignments, skipping those
-        that exist; returns the new rows (id, case, assignment, department, clock, level, deadline)."""
+        that exist; a red alert on a case at a town center names the district it escalates to.
+        Returns the new rows (id, case, assignment, department, clock, level, deadline, escalated to)."""
         selects, params = [], []
         for status, clock, warn, deadline, alert in _CLOCKS:
-            base = f"SELECT case_id, id, department_id, %s, %s, {deadline}, %s, %s FROM {self.assignment} WHERE id {self.in_ids} AND status = %s"
+            base = (
+                f"SELECT case_id AS case_id, id AS assignment_id, department_id AS department_id, %s AS clock, "
+                f"%s AS level, {deadline} AS deadline FROM {self.assignment} WHERE id {self.in_ids} AND status = %s"
+            )
             # yellow: not yet warned and past the 80 % moment; red: not yet red and past the limit
             selects.append(f"{base} AND {alert} = '' AND {warn} IS NOT NULL AND {warn} <= %s")
-            params += [str(clock), str(AlertLevel.YELLOW), self.now, self.token, *self.ids, str(status), self.now]
+            params += [str(clock), str(AlertLevel.YELLOW), *self.ids, str(status), self.now]
             selects.append(f"{base} AND {alert} <> 'red' AND {deadline} <= %s")
-            params += [str(clock), str(AlertLevel.RED), self.now, self.token, *self.ids, str(status), self.now]
-        columns = "case_id, assignment_id, department_id, clock, level, deadline, created_at, sweep"
+            params += [str(clock), str(AlertLevel.RED), *self.ids, str(status), self.now]
+        area = Area._meta.db_table
+        columns = "case_id, assignment_id, department_id, clock, level, deadline, created_at, sweep, escalated_to_id"
         # "WHERE true" resolves SQLite's INSERT … SELECT … ON CONFLICT parsing ambiguity.
         rows = self.execute(
-            f"INSERT INTO {self.alert} ({columns}) SELECT * FROM ({' UNION ALL '.join(selects)}) AS fired "
+            f"INSERT INTO {self.alert} ({columns}) "
+            f"SELECT f.case_id, f.assignment_id, f.department_id, f.clock, f.level, f.deadline, %s, %s, "
+            f"CASE WHEN f.level = %s AND ctr.level = %s THEN dist.id END "
+            f"FROM ({' UNION ALL '.join(selects)}) AS f "
+            f"JOIN {self.case} c ON c.id = f.case_id JOIN {area} ctr ON ctr.id = c.center_id "
+            f"LEFT JOIN {area} dist ON dist.level = %s AND dist.code = {self.first_component('c.area_path')} "
             "WHERE true ON CONFLICT DO NOTHING "
-            "RETURNING id, case_id, assignment_id, department_id, clock, level, deadline",
-            params,
+            "RETURNING id, case_id, assignment_id, department_id, clock, level, deadline, escalated_to_id",
+            [self.now, self.token, str(AlertLevel.RED), str(Level.TOWN), *params, str(Level.DISTRICT)],
         )
         if not self.pg:  # SQLite returns naive UTC moments; the notices want aware ones
-            rows = [(*row[:6], _aware(row[6])) for row in rows]
+            rows = [(*row[:6], _aware(row[6]), row[7]) for row in rows]
         return sorted(rows, key=lambda row: (row[2], row[4], row[5] == AlertLevel.RED))
 
     def save_clocks(self) -> None:
@@ -201,7 +221,7 @@ class _Sql:
         """The alerted cases as the notices need them, with their center's level and their
         district; locked (PostgreSQL) so the overdue and escalation write below sees what it read."""
         area = Area._meta.db_table
-        first = "split_part(c.area_path, '/', 1)" if self.pg else "substr(c.area_path, 1, instr(c.area_path, '/') - 1)"
+        first = self.first_component("c.area_path")
         ids = sorted(case_ids)
         lock = " FOR UPDATE OF c" if self.pg else ""
         return self.execute(
@@ -224,15 +244,15 @@ class _Sql:
             [*params, True, self.now],
         )
 
-    def mark_escalated_alerts(self, targets: dict[int, int]) -> None:
-        """The red alerts this batch inserted on escalated cases name the center they went to."""
-        ids = sorted(targets)
-        self.execute(
-            f"UPDATE {self.alert} SET escalated_to_id = (SELECT c.center_id FROM {self.case} c WHERE c.id = {self.alert}.case_id) "
-            f"WHERE sweep = %s AND level = %s AND assignment_id {self.in_ids} "
-            f"AND case_id IN ({', '.join(['%s'] * len(ids))})",
-            [self.token, str(AlertLevel.RED), *self.ids, *ids],
-        )
+    def fix_escalated_alerts(self, wrong: dict[int, int | None]) -> None:
+        """Alerts whose case changed center between the INSERT and the case lock (a concurrent
+        action, rare): name the center the lapse really moved them to (or none)."""
+        for to in set(wrong.values()):
+            ids = sorted(pk for pk, target in wrong.items() if target == to)
+            self.execute(
+                f"UPDATE {self.alert} SET escalated_to_id = %s WHERE id IN ({', '.join(['%s'] * len(ids))})",
+                [to, *ids],
+            )
 
 
 # (assignment status, clock, its warn column, its deadline column, its alert column)
@@ -255,6 +275,7 @@ def _aware(value) -> datetime:
 
 def _fired(inserted: list[tuple], sql: _Sql) -> list[LapsedAlert]:
     """The inserted alerts with their cases and departments, read as values in two queries."""
+    sql.escalated_to = {row[0]: row[7] for row in inserted}
     case_rows = sql.read_cases({row[1] for row in inserted})
     sql.case_state = {row[0]: (row[7], row[8]) for row in case_rows}  # overdue before, district id
     cases = {row[0]: LapsedCase(*row[:7]) for row in case_rows}
@@ -272,7 +293,7 @@ def _fired(inserted: list[tuple], sql: _Sql) -> list[LapsedAlert]:
             deadline=deadline,
             sweep=sql.token,
         )
-        for pk, case_id, _assignment, department_id, clock, level, deadline in inserted
+        for pk, case_id, _assignment, department_id, clock, level, deadline, _to in inserted
     ]
 
 
@@ -307,8 +328,14 @@ def _apply(alerts: list[LapsedAlert], sql: _Sql) -> dict[int, tuple[int, int]]:
         sql.mark_cases(targets)
     for case_id, (_from, to) in escalations.items():
         red_cases[case_id].center_id = to
-    if escalations:
-        sql.mark_escalated_alerts({case_id: to for case_id, (_from, to) in escalations.items()})
+    wrong = {
+        al.pk: escalations[al.case_id][1] if al.case_id in escalations else None
+        for al in alerts
+        if al.level == AlertLevel.RED
+        and sql.escalated_to[al.pk] != (escalations[al.case_id][1] if al.case_id in escalations else None)
+    }
+    if wrong:
+        sql.fix_escalated_alerts(wrong)
     events.insert_many(pending)
     stats.count_open({path: tuple(d) for path, d in changes.items()})
     return escalations
