@@ -32,7 +32,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=20261121, help="random seed of the synthetic history")
     parser.add_argument("--intake-seconds", type=float, default=10.0, help="duration of the intake load")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads for the intake load")
-    parser.add_argument("--write-seconds", type=float, default=5.0, help="duration of each concurrent-writers run")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for intake (default 2)")
+    parser.add_argument("--write-seconds", type=float, default=8.0, help="duration of each concurrent-writers run")
     parser.add_argument("--save-seeded", action="store_true", help="after seeding, copy the database to <name>_seeded")
     parser.add_argument(
         "--from-seeded",

@@ -188,7 +188,7 @@ class Bench:
     def intake(self) -> None:
         from grids.models import Area, Level, Membership, Role
 
-        from .intake import Server, run_intake, summary
+        from .intake import Server, run_intake, run_intake_wrk, summary, wrk_path
 
         grid = Membership.objects.get(user__username="grid_a", role=Role.GRID_WORKER).area
         points = list(
@@ -196,14 +196,23 @@ class Bench:
             .order_by("code")
             .values_list("centroid_lat", "centroid_lng")
         )
+        client = "wrk" if wrk_path() else "python threads (wrk not installed)"
         self.say(
-            f"intake: gunicorn -w 2, {self.args.concurrency} client threads, {self.args.intake_seconds:g} s, "
-            f"POST /api/v1/cases/ as grid_a at {len(points)} micro-grid centroids"
+            f"intake: gunicorn -w {self.args.workers}, {client}, {self.args.concurrency} connections, "
+            f"{self.args.intake_seconds:g} s, POST /api/v1/cases/ as grid_a at {len(points)} micro-grid centroids"
         )
         connections.close_all()  # the server's workers get the database to themselves
-        with Server(database_url=self.database_url, broker_url=self.broker_url, secret_key=self.secret_key) as server:
+        with Server(
+            database_url=self.database_url,
+            broker_url=self.broker_url,
+            secret_key=self.secret_key,
+            workers=self.args.workers,
+        ) as server:
             token = server.token("grid_a", settings.DEMO_PASSWORD)
-            result = run_intake(
+            for _i in range(4):  # warm both workers: imports, the routing index, connections
+                server.request("GET", "/api/v1/me/", token=token)
+            run = run_intake_wrk if wrk_path() else run_intake
+            result = run(
                 server,
                 token=token,
                 points=points,
