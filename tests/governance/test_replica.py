@@ -1,7 +1,8 @@
 """The read-replica router on a real pair: a primary and a streaming replica that this test starts
 (initdb in a temp folder, spare ports), never touching the machine's own cluster.
 
-Skipped when the PostgreSQL server binaries are missing, except under CI=1, where it fails."""
+Runs with the PostgreSQL suite; skipped when the PostgreSQL server binaries are missing, except
+under CI (CI=1 or CI=true), where it fails."""
 
 from __future__ import annotations
 
@@ -69,9 +70,13 @@ class Cluster:
 
 @pytest.fixture
 def pair():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("runs with the PostgreSQL suite (DATABASE_URL=postgres://…)")
     bindir = _bindir()
     if bindir is None:
-        if os.environ.get("CI") == "1":
+        if os.environ.get("CI", "").lower() in ("1", "true"):
             pytest.fail("PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup) are missing")
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup) are missing")
     tmp = Path(tempfile.mkdtemp(prefix="replica-test-"))
