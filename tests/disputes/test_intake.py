@@ -182,4 +182,3 @@ def test_intake_answers_a_light_201_in_few_queries(world, categories, api, djang
     assert {"id", "number", "status", "area", "center", "attachments"} <= set(body)
     assert body["area"]["id"] == micro.pk and body["status"] == "reported"
     assert "timeline" not in body and "available_actions" not in body
-
