@@ -278,6 +278,7 @@ class CaseCreatedSerializer(serializers.ModelSerializer):
     GET /cases/{id}/ away."""
 
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
     area = AreaRefSerializer(read_only=True)
     center = AreaRefSerializer(read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
@@ -291,6 +292,7 @@ class CaseCreatedSerializer(serializers.ModelSerializer):
             "number",
             "kind",
             "category",
+            "category_name",
             "title",
             "status",
             "status_display",
