@@ -40,8 +40,11 @@ class CaseFilterForm(forms.Form):
             self.fields[name].widget = FastSelect(attrs=self.fields[name].widget.attrs)
             self.fields[name].widget.choices = self.fields[name].choices
         self.fields["status"].choices = [("", _("全部状态"))] + list(Status.choices)
-        self.fields["area"].queryset = areas_visible_to(user).filter(
-            level__in=[Level.DISTRICT, Level.TOWN, Level.VILLAGE, Level.GRID]
+        # Hundreds of areas: their boundaries (GeoJSON) are not needed for a list of names.
+        self.fields["area"].queryset = (
+            areas_visible_to(user)
+            .filter(level__in=[Level.DISTRICT, Level.TOWN, Level.VILLAGE, Level.GRID])
+            .defer("boundary")
         )
 
 
