@@ -75,7 +75,13 @@ class Bench:
     def after_seed(self) -> None:
         for step in ("intake", "writers", "sweep", "reports"):
             if self.wants(step):
-                getattr(self, step)()
+                try:
+                    getattr(self, step)()
+                except Exception:  # noqa: BLE001 - one failed step must not hide the others
+                    import traceback
+
+                    traceback.print_exc()
+                    self.errors.append(f"{step}: " + traceback.format_exc().strip().splitlines()[-1])
 
     def save_seeded(self) -> None:
         """Keep a copy of the seeded database (with its anchor) for `--from-seeded` runs."""

@@ -36,7 +36,7 @@ class WriteResult:
 
 
 def pick_work(writers: int) -> list[list[tuple[int, int]]]:
-    """Per writer, PER_WRITER (case, user) pairs: open cases with a signed lead assignment, each
+    """Per writer, up to PER_WRITER (case, user) pairs: open cases with a signed lead assignment, each
     with a staff member of that department; no case appears twice."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -52,7 +52,7 @@ def pick_work(writers: int) -> list[list[tuple[int, int]]]:
             [writers * PER_WRITER],
         )
         rows = cursor.fetchall()
-    if len(rows) < writers * PER_WRITER:
+    if len(rows) < writers * 2:  # small scales have fewer: share what there is, two cases at least
         raise RuntimeError(f"writers: only {len(rows)} cases with a signed lead assignment")
     return [rows[i::writers] for i in range(writers)]
 
