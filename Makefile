@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export DJANGO_SETTINGS_MODULE := governance.settings
 
-.PHONY: run test lint check deps devdeps static messages migrate seed serve bench clean
+.PHONY: run test lint check deps devdeps static messages migrate seed serve bench benchdeps clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +52,15 @@ lint: devdeps
 check: devdeps
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
-bench: devdeps
+bench: devdeps benchdeps
 	$(PY) -m bench $(if $(SCALE),--scale $(SCALE),)
+
+# wrk (Debian package) drives the intake load; without it the bench falls back to Python threads.
+benchdeps:
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1; }; }; } || \
+	  echo "wrk not installed: the bench's intake falls back to Python client threads"
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles var/broker

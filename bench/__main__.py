@@ -32,7 +32,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=20261121, help="random seed of the synthetic history")
     parser.add_argument("--intake-seconds", type=float, default=10.0, help="duration of the intake load")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads for the intake load")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for intake (default 2)")
+    parser.add_argument("--write-seconds", type=float, default=8.0, help="duration of each concurrent-writers run")
+    parser.add_argument("--save-seeded", action="store_true", help="after seeding, copy the database to <name>_seeded")
+    parser.add_argument(
+        "--from-seeded",
+        action="store_true",
+        help="skip the seed: start from a copy of <name>_seeded (made by --save-seeded with the same --scale)",
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated steps to run (reads,intake,writers,sweep,reports); default: all",
+    )
     args = parser.parse_args(argv)
+    args.only = {step.strip() for step in args.only.split(",") if step.strip()}
     if args.scale < 1000:
         parser.error("--scale must be at least 1000")
     return args
@@ -64,8 +78,12 @@ def say(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     database_url, broker_url, secret_key = configure_environment()
-    say(f"bench: {args.scale:,} cases into {db.parse(database_url)['dbname']} (dropped and created afresh)")
-    db.recreate(database_url)
+    if args.from_seeded:
+        say(f"bench: {db.parse(database_url)['dbname']} copied afresh from its _seeded copy ({args.scale:,} cases)")
+        db.restore_seeded(database_url)
+    else:
+        say(f"bench: {args.scale:,} cases into {db.parse(database_url)['dbname']} (dropped and created afresh)")
+        db.recreate(database_url)
 
     import django
 

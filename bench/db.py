@@ -44,3 +44,43 @@ def recreate(url: str) -> str:
     finally:
         conn.close()
     return name
+
+
+def _admin(url: str):
+    params = parse(url)
+    conn = psycopg2.connect(**{k: v for k, v in dict(params, dbname="postgres").items() if v is not None})
+    conn.autocommit = True
+    return params["dbname"], conn
+
+
+def save_seeded(url: str) -> str:
+    """Copy the seeded bench database to `<name>_seeded` (for `--from-seeded` runs); the caller has
+    closed its connections to it."""
+    name, conn = _admin(url)
+    copy = f"{name}_seeded"
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(copy)))
+            cur.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(copy), sql.Identifier(name)))
+    finally:
+        conn.close()
+    return copy
+
+
+def restore_seeded(url: str) -> str:
+    """Drop the bench database and create it again from `<name>_seeded` (a file copy: seconds)."""
+    name, conn = _admin(url)
+    if "bench" not in name:
+        raise BenchDatabaseError(f"refusing to drop database {name!r}: its name must contain 'bench'")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [f"{name}_seeded"])
+            if cur.fetchone() is None:
+                raise BenchDatabaseError(f"no {name}_seeded database: run once with --save-seeded")
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            cur.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(f"{name}_seeded"))
+            )
+    finally:
+        conn.close()
+    return name

@@ -135,6 +135,7 @@ def run_intake(
     """POST cases for `seconds` from `concurrency` threads (after a short warm-up); every answer
     but 201 Created counts as an error."""
     result = IntakeResult(concurrency=concurrency, workers=server.workers)
+    result.client = "python"
     lock = threading.Lock()
     counter = iter(range(10**9))
 
@@ -187,14 +188,119 @@ def run_intake(
     return result
 
 
+WRK_SCRIPT = r"""
+local points = {%(points)s}
+local threads = {}
+counter, created, failed = 0, 0, 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Accept"] = "application/json"
+wrk.headers["Authorization"] = "Token %(token)s"
+
+function setup(thread)
+  thread:set("offset", #threads * 1000000)
+  table.insert(threads, thread)
+end
+
+function request()
+  counter = counter + 1
+  local p = points[(counter %% #points) + 1]
+  local body = string.format(
+    '{"category":"road_damage","description":"压测上报 %%d:路面出现坑槽,车辆绕行,存在安全隐患","lat":%%.9f,"lng":%%.9f,"urgency":"normal"}',
+    offset + counter, p[1], p[2])
+  return wrk.format(nil, "/api/v1/cases/", nil, body)
+end
+
+function response(status, headers, body)
+  if status == 201 then created = created + 1 else failed = failed + 1 end
+end
+
+function done(summary, latency, requests)
+  local c, f = 0, 0
+  for _, t in ipairs(threads) do c = c + t:get("created"); f = f + t:get("failed") end
+  local e = summary.errors
+  io.write(string.format("BENCH %%d %%d %%d %%d %%d %%d %%d\n", summary.requests, c, f,
+    e.connect + e.read + e.write + e.timeout, summary.duration,
+    latency:percentile(50), latency:percentile(95)))
+end
+"""
+
+
+def wrk_path() -> str | None:
+    import shutil
+
+    return shutil.which("wrk")
+
+
+def run_intake_wrk(
+    server: Server, *, token: str, points: list[tuple[float, float]], seconds: float, concurrency: int
+) -> IntakeResult:
+    """The same load from `wrk` (compiled, two threads, `concurrency` connections), so the client
+    does not take the server's cores: every answer but 201 Created, and every socket error, is an
+    error. Latencies: wrk's p50/p95 (its histogram is not exported sample by sample)."""
+    result = IntakeResult(concurrency=concurrency, workers=server.workers)
+    for i in range(2 * server.workers):  # warm-up, not counted: the routing index, the first queries
+        lat, lng = points[i % len(points)]
+        body = {"category": "road_damage", "description": f"压测预热 {i}", "lat": lat, "lng": lng, "urgency": "normal"}
+        status, payload = server.request("POST", "/api/v1/cases/", body, token)
+        if status != 201:
+            result.first_errors.append(f"(warm-up) HTTP {status}: {payload[:200]!r}")
+    lua = WRK_SCRIPT % {
+        "points": ", ".join(f"{{{lat:.9f}, {lng:.9f}}}" for lat, lng in points),
+        "token": token,
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
+        f.write(lua)
+    try:
+        out = subprocess.run(
+            [
+                wrk_path(),
+                "-t",
+                "2",
+                "-c",
+                str(concurrency),
+                "-d",
+                f"{seconds:g}s",
+                "--timeout",
+                "30s",
+                "-s",
+                f.name,
+                f"http://127.0.0.1:{server.port}/",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 120,
+        )
+    finally:
+        os.unlink(f.name)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no summary: {out.stdout[-500:]} {out.stderr[-500:]}")
+    requests, created, failed, socket_errors, duration_us, p50_us, p95_us = (int(v) for v in line.split()[1:])
+    result.requests = requests
+    result.errors = failed + socket_errors
+    result.seconds = duration_us / 1e6
+    result.latencies_ms = []
+    result.wrk_p50_ms, result.wrk_p95_ms = p50_us / 1000, p95_us / 1000
+    if failed:
+        result.first_errors.append(f"{failed} answers other than 201")
+    if socket_errors:
+        result.first_errors.append(f"{socket_errors} socket errors (connect/read/write/timeout)")
+    result.client = "wrk"
+    return result
+
+
 def summary(result: IntakeResult) -> dict:
     lat = result.latencies_ms or [float("nan")]
+    p50 = getattr(result, "wrk_p50_ms", None) or percentile(lat, 50)
+    p95 = getattr(result, "wrk_p95_ms", None) or percentile(lat, 95)
     return {
         "intake_rps": round(result.rps, 1),
         "intake_errors": result.errors,
         "intake_requests": result.requests,
-        "intake_p50_ms": round(percentile(lat, 50), 1),
-        "intake_p95_ms": round(percentile(lat, 95), 1),
+        "intake_p50_ms": round(p50, 1),
+        "intake_p95_ms": round(p95, 1),
+        "intake_client": getattr(result, "client", "python"),
         "intake_concurrency": result.concurrency,
         "intake_workers": result.workers,
     }

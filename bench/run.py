@@ -23,6 +23,8 @@ READS = {
     "queue": (100, 15),
     "queue_all": (100, 15),
     "detail": (100, 15),
+    "api_queue": (100, 15),
+    "api_detail": (100, 15),
     "dashboard_district": (50, 20),
     "dashboard_town": (50, 15),
 }
@@ -45,7 +47,13 @@ class Bench:
 
     # -- the run -----------------------------------------------------------------------------------
 
+    def wants(self, step: str) -> bool:
+        return not self.args.only or step in self.args.only
+
     def run(self) -> None:
+        if self.args.from_seeded:
+            self.run_from_seeded()
+            return
         self.seeder = Seeder(scale=self.args.scale, anchor=self.anchor, seed=self.args.seed, progress=self.say)
         self.seeder.base()
         loaded = 0
@@ -54,15 +62,50 @@ class Bench:
             loaded += len(self.seeder.phases[i])
             label = f"{loaded // 1000}k" if loaded < 1_000_000 else f"{loaded / 1e6:g}M"
             self.scales.append((label, loaded))
-            self.measure_reads(label)
+            if self.wants("reads"):
+                self.measure_reads(label)
         self.seeder.finish()
         self.results["seed_s"] = round(self.seeder.seconds, 1)
         self.results["seed_cases_s"] = round(self.seeder.case_seconds, 1)
         self.results["rollup_s"] = round(self.seeder.rollup_seconds, 1)
-        self.intake()
-        self.sweep()
-        self.reports()
-        self.page_weight()
+        if self.args.save_seeded:
+            self.save_seeded()
+        self.after_seed()
+
+    def after_seed(self) -> None:
+        for step in ("intake", "writers", "sweep", "reports", "page_weight"):
+            if self.wants(step):
+                try:
+                    getattr(self, step)()
+                except Exception:  # noqa: BLE001 - one failed step must not hide the others
+                    import traceback
+
+                    traceback.print_exc()
+                    self.errors.append(f"{step}: " + traceback.format_exc().strip().splitlines()[-1])
+
+    def save_seeded(self) -> None:
+        """Keep a copy of the seeded database (with its anchor) for `--from-seeded` runs."""
+        from . import db
+
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TABLE IF NOT EXISTS bench_anchor (anchor bigint NOT NULL)")
+            cursor.execute("DELETE FROM bench_anchor")
+            cursor.execute("INSERT INTO bench_anchor VALUES (%s)", [self.anchor])
+        connections.close_all()
+        started = time.perf_counter()
+        copy = db.save_seeded(self.database_url)
+        self.say(f"seeded database copied to {copy}: {time.perf_counter() - started:.1f} s")
+
+    def run_from_seeded(self) -> None:
+        """The measures on a fresh copy of a seeded database: the reads at its scale only."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT anchor FROM bench_anchor")
+            self.anchor = cursor.fetchone()[0]
+        label = f"{self.args.scale // 1000}k" if self.args.scale < 1_000_000 else f"{self.args.scale / 1e6:g}M"
+        self.scales.append((label, self.args.scale))
+        if self.wants("reads"):
+            self.measure_reads(label)
+        self.after_seed()
 
     def page_weight(self) -> None:
         """Issue 17: compressed bytes of a grid worker's first visit and of the dashboard (bench/pageweight.py)."""
@@ -93,6 +136,8 @@ class Bench:
             ("queue", "center_town", "/cases/?tab=new"),
             ("queue_all", "center_town", "/cases/?tab=all"),
             ("detail", "center_town", f"/cases/{self.detail_case}/"),
+            ("api_queue", "center_town", "/api/v1/cases/"),
+            ("api_detail", "center_town", f"/api/v1/cases/{self.detail_case}/"),
             ("dashboard_district", "official", f"/api/v1/dashboard/?area={district.pk}"),
             ("dashboard_town", "official", f"/api/v1/dashboard/?area={town.pk}"),
         ]
@@ -162,7 +207,7 @@ class Bench:
     def intake(self) -> None:
         from grids.models import Area, Level, Membership, Role
 
-        from .intake import Server, run_intake, summary
+        from .intake import Server, run_intake, run_intake_wrk, summary, wrk_path
 
         grid = Membership.objects.get(user__username="grid_a", role=Role.GRID_WORKER).area
         points = list(
@@ -170,14 +215,23 @@ class Bench:
             .order_by("code")
             .values_list("centroid_lat", "centroid_lng")
         )
+        client = "wrk" if wrk_path() else "python threads (wrk not installed)"
         self.say(
-            f"intake: gunicorn -w 2, {self.args.concurrency} client threads, {self.args.intake_seconds:g} s, "
-            f"POST /api/v1/cases/ as grid_a at {len(points)} micro-grid centroids"
+            f"intake: gunicorn -w {self.args.workers}, {client}, {self.args.concurrency} connections, "
+            f"{self.args.intake_seconds:g} s, POST /api/v1/cases/ as grid_a at {len(points)} micro-grid centroids"
         )
         connections.close_all()  # the server's workers get the database to themselves
-        with Server(database_url=self.database_url, broker_url=self.broker_url, secret_key=self.secret_key) as server:
+        with Server(
+            database_url=self.database_url,
+            broker_url=self.broker_url,
+            secret_key=self.secret_key,
+            workers=self.args.workers,
+        ) as server:
             token = server.token("grid_a", settings.DEMO_PASSWORD)
-            result = run_intake(
+            for _i in range(4):  # warm both workers: imports, the routing index, connections
+                server.request("GET", "/api/v1/me/", token=token)
+            run = run_intake_wrk if wrk_path() else run_intake
+            result = run(
                 server,
                 token=token,
                 points=points,
@@ -195,6 +249,33 @@ class Bench:
             self.say(f"  error: {error}")
         if result.errors:
             self.errors.append(f"{result.errors} intake errors")
+
+    # -- writers -------------------------------------------------------------------------------------
+
+    def writers(self) -> None:
+        from .writers import pick_work, run_writers
+
+        seconds = self.args.write_seconds
+        work = pick_work(8)
+        for n in (1, 8):
+            self.say(f"writers: {n} process(es) writing progress notes on different cases for {seconds:g} s")
+            result = run_writers(n, seconds, work)
+            self.say(
+                f"  {result.actions} actions: {result.rps:.0f}/s, {result.errors} errors, "
+                f"{result.lock_waits} lock-wait samples"
+                + (f" on {sorted(result.waited_on)}" if result.waited_on else "")
+            )
+            for error in result.first_errors:
+                self.say(f"  error: {error}")
+            suffix = "_1" if n == 1 else ""
+            self.results[f"write_rps{suffix}"] = round(result.rps, 1)
+            self.results[f"write_errors{suffix}"] = result.errors
+            self.results[f"write_lock_waits{suffix}"] = result.lock_waits
+            if n == 8:
+                self.results["write_writers"] = n
+                self.results["write_waited_on"] = sorted(result.waited_on)
+            if result.errors:
+                self.errors.append(f"{result.errors} writer errors with {n} writers")
 
     # -- sweep ---------------------------------------------------------------------------------------
 
@@ -239,13 +320,67 @@ class Bench:
         self.say(f"weekly reports for the week of {week}: {len(made)} reports in {seconds:.2f} s")
         self.results.update(reports_s=round(seconds, 2), reports_count=len(made))
 
+    # -- headroom and keys ----------------------------------------------------------------------------
+
+    CITY_CASES_A_YEAR = 1_000_000  # a city of about 8M people
+
+    def headroom(self) -> None:
+        """Cases a day that the measured intake and sweep could carry, against the city's average day."""
+        r = self.results
+        city_day = self.CITY_CASES_A_YEAR / 365
+        r["headroom_city_cases_day"] = round(city_day)
+        lines = [
+            f"headroom against a city of 8M people (~{self.CITY_CASES_A_YEAR:,} cases a year, {city_day:,.0f} a day):"
+        ]
+        if r.get("intake_rps"):
+            r["headroom_intake_cases_day"] = round(r["intake_rps"] * 86400)
+            r["headroom_intake_x"] = round(r["headroom_intake_cases_day"] / city_day, 1)
+            lines.append(
+                f"  intake {r['intake_rps']:.0f}/s → {r['headroom_intake_cases_day']:,} cases a day "
+                f"({r['headroom_intake_x']:g}× the average day)"
+            )
+        if r.get("sweep_s") and r.get("sweep_due"):
+            r["headroom_sweep_cases_day"] = round(r["sweep_due"] / r["sweep_s"] * 86400)
+            r["headroom_sweep_x"] = round(r["headroom_sweep_cases_day"] / city_day, 1)
+            lines.append(
+                f"  sweep {r['sweep_due'] / r['sweep_s']:,.0f} due clocks/s → {r['headroom_sweep_cases_day']:,} lapses a day "
+                f"({r['headroom_sweep_x']:g}× the average day's cases)"
+            )
+        print()
+        for line in lines:
+            print(line)
+        self.check_keys()
+
+    # Every key a full run reports (CI's smoke run fails if one is missing).
+    KEYS = {
+        "reads": (
+            "floor_p95_ms",
+            "queue_p95_ms",
+            "queue_all_p95_ms",
+            "detail_p95_ms",
+            "api_queue_p95_ms",
+            "api_detail_p95_ms",
+            "dashboard_district_ms",
+        ),
+        "intake": ("intake_rps", "intake_errors", "intake_p95_ms", "intake_client", "headroom_intake_cases_day"),
+        "writers": ("write_rps", "write_errors", "write_rps_1", "write_errors_1", "write_lock_waits"),
+        "sweep": ("sweep_s", "sweep_due", "sweep_second_changes", "headroom_sweep_cases_day"),
+        "reports": ("reports_s",),
+    }
+
+    def check_keys(self) -> None:
+        missing = [k for step, keys in self.KEYS.items() if self.wants(step) for k in keys if k not in self.results]
+        if missing:
+            self.errors.append(f"missing JSON keys: {', '.join(missing)}")
+
     # -- output ----------------------------------------------------------------------------------------
 
     def report(self) -> None:
         r = self.results
         labels = [label for label, _n in self.scales if label in self.reads]
         if not labels:
-            print(json.dumps({"cases": self.args.scale, "errors": self.errors}, ensure_ascii=False))
+            self.headroom()
+            print(json.dumps({**self.results, "cases": self.args.scale, "errors": self.errors}, ensure_ascii=False))
             return
         final = labels[-1]
         base = labels[0] if len(labels) > 1 else None
@@ -312,6 +447,19 @@ class Bench:
                     "",
                 )
             )
+        if "write_rps" in r:
+            rows.append(
+                (
+                    f"writers 1 → 8 ({r['write_rps_1']:.0f} → {r['write_rps']:.0f} actions/s, "
+                    f"{r['write_errors']} errors, {r['write_lock_waits']} lock waits)",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            )
         if "reports_s" in r:
             rows.append((f"weekly reports ({r['reports_count']})", f"{r['reports_s'] * 1000:.0f}", "", "", "", "", ""))
         header = (
@@ -359,6 +507,15 @@ class Bench:
             queue_all_p95_ms=round(m["queue_all"].p95, 2),
             detail_p50_ms=round(m["detail"].p50, 2),
             detail_p95_ms=round(m["detail"].p95, 2),
+            api_queue_p50_ms=round(m["api_queue"].p50, 2),
+            api_queue_p95_ms=round(m["api_queue"].p95, 2),
+            api_detail_p50_ms=round(m["api_detail"].p50, 2),
+            api_detail_p95_ms=round(m["api_detail"].p95, 2),
+            queue_p95_x_floor=round(m["queue"].p95 / floor, 1),
+            queue_all_p95_x_floor=round(m["queue_all"].p95 / floor, 1),
+            detail_p95_x_floor=round(m["detail"].p95 / floor, 1),
+            api_queue_p95_x_floor=round(m["api_queue"].p95 / floor, 1),
+            api_detail_p95_x_floor=round(m["api_detail"].p95 / floor, 1),
             dashboard_district_ms=round(m["dashboard_district"].p95, 1),
             dashboard_district_p50_ms=round(m["dashboard_district"].p50, 1),
             dashboard_town_ms=round(m["dashboard_town"].p95, 1),
@@ -375,13 +532,23 @@ class Bench:
             growth_base=base or final,
         )
         goals = [
-            ("queue p95 ≤ 2× floor", m["queue"].p95 <= 2 * floor, f"{m['queue'].p95:.1f} vs {2 * floor:.1f} ms"),
+            ("queue p95 ≤ 4× floor", m["queue"].p95 <= 4 * floor, f"{m['queue'].p95:.1f} vs {4 * floor:.1f} ms"),
             (
-                "queue (tab=all) p95 ≤ 2× floor",
-                m["queue_all"].p95 <= 2 * floor,
-                f"{m['queue_all'].p95:.1f} vs {2 * floor:.1f} ms",
+                "queue (tab=all) p95 ≤ 4× floor",
+                m["queue_all"].p95 <= 4 * floor,
+                f"{m['queue_all'].p95:.1f} vs {4 * floor:.1f} ms",
             ),
-            ("detail p95 ≤ 2× floor", m["detail"].p95 <= 2 * floor, f"{m['detail'].p95:.1f} vs {2 * floor:.1f} ms"),
+            ("detail p95 ≤ 4× floor", m["detail"].p95 <= 4 * floor, f"{m['detail'].p95:.1f} vs {4 * floor:.1f} ms"),
+            (
+                "API queue p95 ≤ 2× floor",
+                m["api_queue"].p95 <= 2 * floor,
+                f"{m['api_queue'].p95:.1f} vs {2 * floor:.1f} ms",
+            ),
+            (
+                "API detail p95 ≤ 2× floor",
+                m["api_detail"].p95 <= 2 * floor,
+                f"{m['api_detail'].p95:.1f} vs {2 * floor:.1f} ms",
+            ),
             (
                 "dashboard district p95 ≤ 100 ms",
                 m["dashboard_district"].p95 <= 100,
@@ -410,8 +577,18 @@ class Bench:
             ("weekly reports ≤ 10 s", r.get("reports_s", math.inf) <= 10, f"{r.get('reports_s', math.nan):.2f} s"),
             ("queries constant per request", constant, "; ".join(f"{label}: {counts[label]}" for label in labels)),
         ]
-        if self.scales[-1][1] >= 1_000_000:
+        if "write_rps" in r:
+            goals.append(
+                (
+                    "writers: 0 errors, no lock waits, 8 faster than 1",
+                    r["write_errors"] == 0 and r["write_lock_waits"] == 0 and r["write_rps"] > r["write_rps_1"],
+                    f"{r['write_rps_1']:.1f} → {r['write_rps']:.1f} actions/s, {r['write_errors']} errors, "
+                    f"{r['write_lock_waits']} lock-wait samples",
+                )
+            )
+        if self.scales[-1][1] >= 1_000_000 and "seed_s" in r:
             goals.append(("seed ≤ 120 s (1M)", r["seed_s"] <= 120, f"{r['seed_s']:.0f} s"))
+        self.headroom()
         print()
         for goal, ok, detail in goals:
             print(f"{'PASS' if ok else 'MISS'}  {goal}: {detail}")

@@ -229,6 +229,37 @@ def auto_escalated(*, case_id: int, status: str, from_center: int, to_center: in
     return PendingEvent(case_id, CaseEventKind.ESCALATE, status, data, at)
 
 
+def insert_deadline_alerts(*, sweep: str, assignment_ids: list[int], at) -> None:
+    """The `deadline_alert` event of every alert the sweep `sweep` just inserted for these
+    assignments, written by the database itself: one `INSERT … SELECT` from the alerts, with the
+    same kinds and data as `deadline_alert` (the deadline as Python's `isoformat()` of a UTC moment).
+    `at` is a moment as the database stores it (`connection.ops.adapt_datetimefield_value`)."""
+    from .models import DeadlineAlert
+
+    table, alerts = CaseEvent._meta.db_table, DeadlineAlert._meta.db_table
+    cases, departments = Case._meta.db_table, Department._meta.db_table
+    if connection.vendor == "postgresql":
+        utc = "(al.deadline AT TIME ZONE 'UTC')"
+        deadline = (
+            f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN date_trunc('second', {utc}) = {utc} "
+            f"THEN '' ELSE to_char({utc}, '.US') END || '+00:00'"
+        )
+        data = f"jsonb_build_object('department', al.department_id, 'department_name', d.name, 'clock', al.clock, 'deadline', {deadline})"
+    else:  # SQLite stores naive UTC text, "YYYY-MM-DD HH:MM:SS[.ffffff]"
+        deadline = "replace(al.deadline, ' ', 'T') || '+00:00'"
+        data = f"json_object('department', al.department_id, 'department_name', d.name, 'clock', al.clock, 'deadline', {deadline})"
+    kind = f"CASE WHEN al.level = 'red' THEN '{CaseEventKind.DEADLINE_RED}' ELSE '{CaseEventKind.DEADLINE_YELLOW}' END"
+    columns = "case_id, actor_id, action, from_status, to_status, comment, data, created_at"
+    ids = ", ".join(["%s"] * len(assignment_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT al.case_id, NULL, {kind}, c.status, c.status, '', {data}, %s "
+            f"FROM {alerts} al JOIN {cases} c ON c.id = al.case_id JOIN {departments} d ON d.id = al.department_id "
+            f"WHERE al.sweep = %s AND al.assignment_id IN ({ids}) ORDER BY al.assignment_id, al.clock, al.level = 'red'",
+            [at, sweep, *assignment_ids],
+        )
+
+
 def _chunks(rows: list, size: int = INSERT_CHUNK) -> Iterator[list]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grids.models import Area, Department, Level, User
 from grids.selectors import areas_visible_to
+from grids.widgets import FastSelect
 
 from .models import Case, Category, ReturnReason, Satisfaction, Status, Urgency
 from .selectors import cases_visible_to, departments_serving, report_areas_for
@@ -41,9 +42,15 @@ class CaseFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in ("status", "category", "area"):  # hundreds of areas: no template per option
+            self.fields[name].widget = FastSelect(attrs=self.fields[name].widget.attrs)
+            self.fields[name].widget.choices = self.fields[name].choices
         self.fields["status"].choices = [("", _("全部状态"))] + list(Status.choices)
-        self.fields["area"].queryset = areas_visible_to(user).filter(
-            level__in=[Level.DISTRICT, Level.TOWN, Level.VILLAGE, Level.GRID]
+        # Hundreds of areas: their boundaries (GeoJSON) are not needed for a list of names.
+        self.fields["area"].queryset = (
+            areas_visible_to(user)
+            .filter(level__in=[Level.DISTRICT, Level.TOWN, Level.VILLAGE, Level.GRID])
+            .defer("boundary")
         )
 
 

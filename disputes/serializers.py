@@ -21,6 +21,7 @@ from .models import (
     Category,
     ExtensionRequest,
     Kind,
+    Source,
     Urgency,
 )
 from .selectors import Clocks, category_by_ref, may_see_contact
@@ -299,3 +300,60 @@ class CaseCreateSerializer(serializers.Serializer):
         if area is None:
             raise serializers.ValidationError(_("区域不存在或不在您的范围内"))
         return area
+
+
+class CaseCreatedSerializer(serializers.ModelSerializer):
+    """The 201 of intake: what the reporter's phone needs (the routed area and center, the number),
+    read from the objects intake already holds, so answering costs no query. The whole case is one
+    GET /cases/{id}/ away."""
+
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    area = AreaRefSerializer(read_only=True)
+    center = AreaRefSerializer(read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    attachments = serializers.SerializerMethodField()
+    involved_residents = serializers.SerializerMethodField()
+    hotline_ticket = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "number",
+            "hotline_ticket",
+            "kind",
+            "category",
+            "category_name",
+            "title",
+            "status",
+            "status_display",
+            "urgency",
+            "source",
+            "area",
+            "center",
+            "address",
+            "lat",
+            "lng",
+            "created_at",
+            "attachments",
+            "involved_residents",
+        ]
+
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_attachments(self, obj: Case) -> list[dict]:
+        if not self.context.get("attachments"):  # none uploaded: nothing to read back
+            return []
+        return AttachmentSerializer(obj.attachments.all(), many=True, context=self.context).data
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_involved_residents(self, obj: Case) -> list[dict]:
+        if not self.context.get("involved_residents"):
+            return []
+        return [{"id": r.pk, "name": r.name} for r in obj.involved_residents.all()]
+
+    def get_hotline_ticket(self, obj: Case) -> str:
+        if obj.source != Source.HOTLINE:  # only a logged call has a contact row
+            return ""
+        contact = getattr(obj, "contact", None)
+        return contact.hotline_ticket if contact else ""

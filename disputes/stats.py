@@ -39,6 +39,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, StrIndex, Substr, TruncDate
 from django.utils import timezone
 
+from grids.dbrouter import primary_reads
 from grids.periods import TZ, day_bounds, local_today
 from grids.periods import within as _within
 
@@ -281,6 +282,7 @@ def stored_until(now: datetime | None = None) -> date:
     return local_today(now) + timedelta(days=1)
 
 
+@primary_reads()  # counts what it stores: never from a lagging replica (grids.dbrouter)
 def ensure(lo: date, hi: date, *, now: datetime | None = None, chunk: int = CHUNK_DAYS) -> int:
     """Make the days of [lo, hi) up to today present and fresh; returns how many were computed."""
     hi = min(hi, stored_until(now))
@@ -389,7 +391,13 @@ def touch(now: datetime | None = None) -> None:
     """Every action calls this: what happens now changes today's figures. (A later stored day can
     only exist when the clock was moved back, in tests or replays; it is marked stale too.)"""
     day = local_today(now)
-    invalidate([day, *StatDay.objects.filter(day__gt=day).values_list("day", flat=True)])
+    # One statement: today's mark and those of any later stored day (one round trip per action).
+    dirty, days = StatDirty._meta.db_table, StatDay._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {dirty} (day) SELECT %s UNION SELECT day FROM {days} WHERE day > %s",
+            [connection.ops.adapt_datefield_value(day)] * 2,
+        )
 
 
 def rebuild(*, lo: date | None = None, now: datetime | None = None) -> int:

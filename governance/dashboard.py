@@ -13,6 +13,7 @@ from disputes import stats
 from disputes.mediation.figures import mediation_figures
 from disputes.models import Category
 from disputes.stats import GOOD_SATISFACTION
+from grids.dbrouter import replica_reads
 from grids.figures import patrol_figures
 from grids.models import Area, Department, User
 from grids.periods import ratio
@@ -26,6 +27,7 @@ def _rate(numerator: int, denominator: int) -> float | None:
     return ratio(numerator, denominator, digits=4)
 
 
+@replica_reads()  # a dashboard may read a replica (DATABASE_REPLICA_URL), see grids.dbrouter
 def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict:
     """All the figures the dashboard shows for `area` over [start, end] (dates inclusive).
 

@@ -419,3 +419,12 @@ MAP_MAX_ZOOM = int(os.environ.get("MAP_MAX_ZOOM", 18))
 
 # Residents in the loop (issue 15): the key of the demo Open311 client that seed_demo creates.
 OPEN311_DEMO_KEY = os.environ.get("OPEN311_DEMO_KEY", "demo-open311-key")
+
+# Read replica (issue 17): with DATABASE_REPLICA_URL, dashboards and reports read from a streaming
+# replica through grids.dbrouter; everything else, and every write, uses "default".
+DATABASE_ROUTERS = ["grids.dbrouter.ReplicaRouter"]
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"], conn_max_age=DATABASES["default"].get("CONN_MAX_AGE", 0)
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}

@@ -78,6 +78,24 @@ def locate_id(lat: float, lng: float) -> int | None:
     return None
 
 
+VERSION_SQL = "SELECT count(id), max(updated_at) FROM grids_area WHERE level = 'micro_grid'"
+
+
+def locate_id_unchecked(lat: float, lng: float) -> tuple[int | None, tuple | None]:
+    """(micro-grid id, version of the index that answered) without checking the version: the
+    caller reads `VERSION_SQL` in a statement it sends anyway and calls `locate_id` again when the
+    versions differ (after a boundary edit in another process). Saves the version query."""
+    with _index.lock:
+        if _index.version is None:
+            _rebuild(_current_version())
+        tree, version = _index.tree, _index.version
+        if tree is None:
+            return None, version
+        for i in tree.query(Point(lng, lat), predicate="intersects"):
+            return _index.ids[int(i)], version
+    return None, version
+
+
 def locate(lat: float, lng: float) -> Area | None:
     area_id = locate_id(lat, lng)
     return Area.objects.filter(pk=area_id).first() if area_id else None

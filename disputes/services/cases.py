@@ -174,6 +174,57 @@ def _district_of(area: Area) -> Area:
 # Intake
 
 
+def _route_and_number(lat: float, lng: float, now: datetime) -> tuple[Area | None, Area | None, str | None]:
+    """(micro-grid, its town, the next case number) for a pin, in one round trip on PostgreSQL:
+    the counter upsert, the routing index's version check, the area and its town in one
+    statement. None for the number means "take it later" (SQLite, or a pin outside every grid).
+    The counter row stays locked until the intake commits, like `_next_number`'s."""
+    from django.db import connection
+
+    from grids.geo import VERSION_SQL, locate_id_unchecked
+
+    routed_id, version = locate_id_unchecked(lat, lng)
+    if connection.vendor != "postgresql" or routed_id is None:
+        routed_id = locate_id(lat, lng)
+        return (Area.objects.get(pk=routed_id) if routed_id else None), None, None
+    columns = [f.column for f in Area._meta.concrete_fields]
+    area_cols = ", ".join(f"a.{c}" for c in columns)
+    town_cols = ", ".join(f"t.{c}" for c in columns)
+    sequence = CaseNumberSequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH n AS (INSERT INTO {sequence} (day, last) VALUES (%s, 1) "
+            f"ON CONFLICT (day) DO UPDATE SET last = {sequence}.last + 1 RETURNING last), "
+            f"v AS ({VERSION_SQL}) "
+            f"SELECT n.last, v.count, v.max, {area_cols}, {town_cols} FROM n CROSS JOIN v "
+            "LEFT JOIN grids_area a ON a.id = %s "
+            "LEFT JOIN grids_area t ON t.level = %s AND t.code = split_part(a.path, '/', 2) AND a.level <> %s",
+            [timezone.localdate(now), routed_id, str(Level.TOWN), str(Level.DISTRICT)],
+        )
+        row = cursor.fetchone()
+    last, count, latest = row[:3]
+    if (count, latest) != version:  # boundaries changed in another process: route again
+        from grids import geo
+
+        geo.invalidate()
+        routed_id = locate_id(lat, lng)
+        area = Area.objects.get(pk=routed_id) if routed_id else None
+        return area, (_town_of(area) if area else None), f"{timezone.localdate(now):%Y%m%d}-{last:04d}"
+    fields = Area._meta.concrete_fields
+
+    def area_of(values) -> Area | None:
+        if values[0] is None:
+            return None
+        converted = [
+            f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
+            for f, v in zip(fields, values, strict=True)
+        ]
+        return Area.from_db(connection.alias, [f.attname for f in fields], converted)
+
+    area, town = area_of(row[3 : 3 + len(fields)]), area_of(row[3 + len(fields) :])
+    return area, town, f"{timezone.localdate(now):%Y%m%d}-{last:04d}"
+
+
 def _reporter_source(by: User) -> str:
     scope = get_scope(by)
     if scope.has_role(Role.GRID_WORKER, Role.GRID_CHIEF):
@@ -216,15 +267,18 @@ def case_create(
         errors.setdefault("category", []).append(_("该分类已停用"))
     if (lat is None) != (lng is None):
         errors.setdefault("lat" if lat is None else "lng", []).append(_("经纬度需同时填写"))
+    town = number = None
+    now = timezone.now()
     if lat is not None and lng is not None:
         if not (-90 <= lat <= 90 and -180 <= lng <= 180):
             errors.setdefault("lat", []).append(_("坐标超出范围"))
         else:
-            routed_id = locate_id(lat, lng)
-            if routed_id is None:
+            # One round trip (PostgreSQL): the routed micro-grid, its town and the next number.
+            # A failed check below raises, and the atomic block gives the number back.
+            area, town, number = _route_and_number(lat, lng, now)
+            if area is None:
                 errors.setdefault("lat", []).append(_("该位置不在本区任何网格内"))
             else:
-                area = Area.objects.get(pk=routed_id)
                 if not may_report_in(by, area):
                     errors.setdefault("lat", []).append(_("该位置不在您可上报的网格内"))
     elif area is None:
@@ -241,10 +295,11 @@ def case_create(
     if errors:
         raise ValidationError(errors)
 
-    now = timezone.now()
-    town = _town_of(area)
+    if number is None:
+        town = _town_of(area)
+        number = _next_number(now)
     case = Case.objects.create(
-        number=_next_number(now),
+        number=number,
         kind=kind or category.kind,
         category=category,
         title=title.strip(),

@@ -11,6 +11,7 @@ from disputes import stats
 from disputes.models import AlertLevel, Case, Category, DeadlineAlert
 from disputes.stats import GOOD_SATISFACTION
 from grids import periods
+from grids.dbrouter import replica_reads
 from grids.models import Area, Department
 
 
@@ -18,6 +19,7 @@ def _area_ref(area: Area) -> dict:
     return {"id": area.pk, "code": area.code, "name": area.name, "level": area.level}
 
 
+@replica_reads()  # report figures may read a replica (DATABASE_REPLICA_URL), see grids.dbrouter
 def weekly_figures(*, area: Area, start: date, end: date) -> dict:
     """What a town or the district reports for [start, end): new, closed, handled on time and overdue
     cases, the three rates, the top categories, the departments with red alerts, returns and

@@ -11,6 +11,7 @@ from django.db.models import BigIntegerField, Count, F, OuterRef, Q, Subquery
 from disputes.models import Assignment, AssignmentRole, AssignmentStatus, Case
 from disputes.stats import GOOD_SATISFACTION, SIGNED_IN_TIME, assignments_due, latest_feedback
 from grids import periods
+from grids.dbrouter import replica_reads
 from grids.models import Area, Department, Level
 
 from .labels import RATE_KEYS
@@ -59,6 +60,7 @@ def _ranked(entities: Iterable[dict], parts: dict[str, dict], weights: Sequence[
     return _rank(rows)
 
 
+@replica_reads()  # report figures may read a replica (DATABASE_REPLICA_URL), see grids.dbrouter
 def monthly_ranking(*, district: Area, start: date, end: date, weights: Sequence[float] | None = None) -> dict:
     """Towns and departments of the district ranked by the weighted three rates over [start, end).
 

@@ -167,3 +167,20 @@ def test_a_pin_in_another_town_is_refused_like_the_same_area_chosen_by_hand(worl
     # The grid worker of that grid may, and a district hotline operator may anywhere in the district.
     assert post_case(api, world.grid_b, micro).status_code == 201
     assert post_case(api, world.center_district, micro).status_code == 201
+
+
+def test_intake_answers_a_light_201_in_few_queries(world, categories, api, django_assert_max_num_queries):
+    """The 201 carries the routed area and center and the number, read from what intake holds: no
+    timeline, no available actions (the whole case is one GET away)."""
+    micro = world.t.micro_grids[0]
+    post_case(api, world.grid_a, micro)  # the process-wide caches (routing index, token user) warm up
+    from django.db import connection
+
+    # PostgreSQL: locate + town + number in one statement; SQLite: one query each.
+    with django_assert_max_num_queries(8 if connection.vendor == "postgresql" else 12):
+        r = post_case(api, world.grid_a, micro)
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert {"id", "number", "status", "area", "center", "attachments"} <= set(body)
+    assert body["area"]["id"] == micro.pk and body["status"] == "reported"
+    assert "timeline" not in body and "available_actions" not in body
