@@ -148,7 +148,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         case = get_object_or_404(selectors.case_detail_queryset(request.user), pk=pk)
         try:
             with transaction.atomic():
-                perform_action(user=request.user, case=case, action=name, data=request.data)
+                perform_action(user=request.user, case=case, action=name, data=request.data, files=request.FILES)
         except ActionNotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
         except ActionConflict as exc:

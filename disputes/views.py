@@ -52,18 +52,15 @@ def case_list(request: HttpRequest) -> HttpResponse:
     scope = get_scope(request.user)
     tabs = _tabs_for(scope)
     tab = request.GET.get("tab") or tabs[0]
-    if tab not in tabs and tab != "all":
+    if tab not in tabs and tab not in ("all", selectors.VISIBLE_TAB):
         tab = tabs[0]
     form = CaseFilterForm(request.GET or None, user=request.user)
-    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    filters = form.filters()
+    visible = selectors.cases_visible_to(request.user)
+    # Each tab shows its count (one COUNT per tab, over the same visible cases the list uses).
+    counts = {t: _apply_tab(visible, t, request.user, scope).count() for t in tabs}
     qs = _apply_tab(selectors.case_list_queryset(request.user), tab, request.user, scope)
-    qs = selectors.filter_cases(
-        qs,
-        status=filters.get("status") or None,
-        area=filters.get("area"),
-        category=filters.get("category"),
-        q=filters.get("q") or None,
-    )
+    qs = selectors.filter_cases(qs, **filters)
     page = CappedPaginator(qs, 20).get_page(request.GET.get("page"))
     clocks = selectors.Clocks().preload(m for c in page.object_list for m in (c.dispatched_at, c.next_deadline_at))
     rows = [(case, clocks.of_case(case)) for case in page.object_list]
@@ -73,7 +70,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         request,
         "disputes/case_list.html",
         {
-            "tabs": [(t, TAB_LABELS[t]) for t in tabs],
+            "tabs": [(t, TAB_LABELS[t], counts[t]) for t in tabs],
+            "extra_tab": (tab, TAB_LABELS.get(tab, tab)) if tab not in tabs else None,
             "tab": tab,
             "form": form,
             "page": page,
@@ -154,7 +152,7 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404
     case = get_object_or_404(selectors.case_detail_queryset(request.user), pk=pk)
     try:
-        perform_action(user=request.user, case=case, action=action, data=request.POST)
+        perform_action(user=request.user, case=case, action=action, data=request.POST, files=request.FILES)
     except ActionNotAllowed as exc:
         messages.error(request, str(exc))
         return redirect("case_detail", pk=pk)

@@ -26,7 +26,16 @@ from grids.models import Area, Department, Level
 
 from .. import events, stats
 from ..deadlines import next_look
-from ..models import OPEN_STATUSES, AlertLevel, Assignment, AssignmentStatus, Case, Clock, DeadlineAlert
+from ..models import (
+    OPEN_STATUSES,
+    AlertLevel,
+    Assignment,
+    AssignmentStatus,
+    Case,
+    Clock,
+    DeadlineAlert,
+    StageClock,
+)
 
 INSERT_CHUNK = 1000  # rows per multi-row INSERT (SQLite allows 32,766 parameters per statement)
 
@@ -311,3 +320,103 @@ def mark_overdue(case_ids: Iterable[int], *, now: datetime, escalate: dict[int, 
             changes[path][1] += 1
     stats.count_open({path: tuple(d) for path, d in changes.items()})
     return set(ids) - {row[0] for row in flipped}
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage clocks (issue 12): the center's accept, verify and feedback clocks and a supervision's
+# reply clock lapse through the same alerts, events, overdue marks and escalations, exactly once
+# per (stage clock, level).
+
+
+@dataclass
+class DueStage:
+    """A due stage clock as the sweep reads it."""
+
+    id: int
+    case_id: int
+    clock: str
+    department_id: int | None
+    warn_at: datetime | None
+    deadline: datetime
+    alert: str
+    stopped_at: datetime | None
+    next_deadline_at: datetime | None = None
+
+
+STAGE_FIELDS = [f for f in DueStage.__dataclass_fields__ if f != "next_deadline_at"]
+
+
+@transaction.atomic
+def stage_clocks_lapse(*, due: list[DueStage], now: datetime, token: str) -> LapseResult:
+    """超期 of stage clocks (locked by the caller): yellow at 80 %, red at the limit, with the same
+    effects as a department's lapse. Only the alerts this call inserted have effects."""
+    from .clocks import stage_next_look
+
+    rows: list[tuple] = []
+    for c in due:
+        fired = []
+        if c.stopped_at is None:
+            if c.alert == "" and c.warn_at is not None and now >= c.warn_at:
+                fired.append(AlertLevel.YELLOW)
+            if c.alert != AlertLevel.RED and now >= c.deadline:
+                fired.append(AlertLevel.RED)
+        rows += [(c.case_id, c.id, c.department_id, c.clock, str(lvl), c.deadline, now, token) for lvl in fired]
+        if fired:
+            c.alert = str(fired[-1])
+        c.next_deadline_at = stage_next_look(c)
+    inserted = _insert_stage_alerts(rows)
+    if due:
+        StageClock.objects.bulk_update(
+            [StageClock(pk=c.id, alert=c.alert, next_deadline_at=c.next_deadline_at) for c in due],
+            ["alert", "next_deadline_at"],
+        )
+    result = LapseResult()
+    if inserted:
+        mine = [row for row in rows if (row[1], row[4]) in inserted]
+        cases = {
+            row[0]: LapsedCase(*row)
+            for row in Case.objects.filter(pk__in={row[0] for row in mine}).values_list(
+                "id", "number", "status", "urgency", "area_path", "center_id", "center__level"
+            )
+        }
+        departments = {
+            pk: SimpleNamespace(pk=pk, name=name)
+            for pk, name in Department.objects.filter(pk__in={row[2] for row in mine if row[2]}).values_list(
+                "id", "name"
+            )
+        }
+        result.alerts = [
+            LapsedAlert(
+                pk=inserted[(stage, level)],
+                case=cases[case_id],
+                department=departments.get(department_id) or SimpleNamespace(pk=None, name=""),
+                clock=clock,
+                level=level,
+                deadline=deadline,
+                sweep=token,
+            )
+            for case_id, stage, department_id, clock, level, deadline, _now, _token in mine
+        ]
+        result.escalations = _apply(result.alerts, now=now)
+    stats.touch(now)
+    return result
+
+
+def _insert_stage_alerts(rows: list[tuple]) -> dict[tuple[int, str], int]:
+    """INSERT the stage clocks' alert rows, skipping those that exist; {(stage clock, level): id}."""
+    table = DeadlineAlert._meta.db_table
+    columns = "case_id, stage_clock_id, department_id, clock, level, deadline, created_at, sweep"
+    inserted = {}
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows):
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            params = []
+            for case_id, stage, department, clock, level, deadline, at, sweep in chunk:
+                params += [case_id, stage, department, clock, level, _moment(deadline), _moment(at), sweep]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} "
+                "ON CONFLICT DO NOTHING RETURNING id, stage_clock_id, level",
+                params,
+            )
+            inserted.update({(stage, level): pk for pk, stage, level in cursor.fetchall()})
+    return inserted
