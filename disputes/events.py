@@ -198,9 +198,7 @@ def case_supervised(case: Case, *, by: User, from_status: str, supervision) -> C
         "reply_within_hours": supervision.reply_within_hours,
         "deadline": supervision.clock.deadline.isoformat(),
     }
-    return _record(
-        case, CaseEventKind.SUPERVISE, by=by, from_status=from_status, comment=supervision.note, data=data
-    )
+    return _record(case, CaseEventKind.SUPERVISE, by=by, from_status=from_status, comment=supervision.note, data=data)
 
 
 def supervision_replied(case: Case, *, by: User, from_status: str, supervision) -> CaseEvent:
@@ -209,9 +207,7 @@ def supervision_replied(case: Case, *, by: User, from_status: str, supervision) 
         "department": supervision.department_id,
         "department_name": supervision.department.name,
     }
-    return _record(
-        case, CaseEventKind.REPLY, by=by, from_status=from_status, comment=supervision.reply_note, data=data
-    )
+    return _record(case, CaseEventKind.REPLY, by=by, from_status=from_status, comment=supervision.reply_note, data=data)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -194,9 +194,7 @@ class CloseForm(ActionForm):
 
 class SuperviseForm(ActionForm):
     note = forms.CharField(label=_("督办意见"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
-    reply_within_hours = forms.IntegerField(
-        label=_("回复时限(工作小时)"), min_value=1, max_value=240, initial=8
-    )
+    reply_within_hours = forms.IntegerField(label=_("回复时限(工作小时)"), min_value=1, max_value=240, initial=8)
 
 
 class ReplyForm(ActionForm):

@@ -51,12 +51,8 @@ REPORTER_KEYS = {
     "handle": CASE_HANDLED_REPORTER,
     "close": CASE_CLOSED_REPORTER,
 }
-CASE_CO_WITHDREW = define(
-    "case.co_withdrew", _("协办退出:%(number)s %(department)s 已退回协办任务"), "%(title)s"
-)
-CASE_SUPERVISE = define(
-    "case.supervise", _("督办:%(number)s 请于 %(deadline)s 前回复"), "%(note)s"
-)
+CASE_CO_WITHDREW = define("case.co_withdrew", _("协办退出:%(number)s %(department)s 已退回协办任务"), "%(title)s")
+CASE_SUPERVISE = define("case.supervise", _("督办:%(number)s 请于 %(deadline)s 前回复"), "%(note)s")
 CASE_REPLY = define("case.reply", _("督办回复:%(number)s %(department)s 已回复"), "%(note)s")
 CENTER_CLOCK_YELLOW = define(
     "deadline.center_yellow", _("黄灯预警:%(number)s %(clock)s时限将到"), _("期限 %(deadline)s")

@@ -395,9 +395,7 @@ class StageClock(models.Model):
                 name="stageclock_next_deadline",
                 condition=Q(next_deadline_at__isnull=False),
             ),
-            models.Index(
-                fields=["clock", "alert", "deadline"], name="stageclock_lapsed", condition=Q(alert="red")
-            ),
+            models.Index(fields=["clock", "alert", "deadline"], name="stageclock_lapsed", condition=Q(alert="red")),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -635,9 +633,7 @@ class Attachment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
     # A report's photos show the problem (before); handling, resolving on site and verifying add
     # photos of the result (after).
-    phase = models.CharField(
-        _("阶段"), max_length=8, choices=AttachmentPhase.choices, default=AttachmentPhase.BEFORE
-    )
+    phase = models.CharField(_("阶段"), max_length=8, choices=AttachmentPhase.choices, default=AttachmentPhase.BEFORE)
     token = models.CharField(max_length=32, unique=True, editable=False)
     file = models.FileField(upload_to=attachment_path, max_length=200)
     original_name = models.CharField(max_length=200)

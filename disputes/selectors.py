@@ -305,6 +305,14 @@ class Clocks:
             return ClockColour.RED
         return clock(case.dispatched_at, case.next_deadline_at, self.now, self.calendar)
 
+    def of_stage(self, c: StageClock | None) -> ClockColour:
+        """A center or reply clock: coloured while it runs (red once lapsed)."""
+        if c is None or c.stopped_at is not None:
+            return ClockColour.NONE
+        if c.alert == "red":
+            return ClockColour.RED
+        return clock(c.started_at, c.deadline, self.now, self.calendar)
+
     def of_assignment(self, a: Assignment) -> ClockColour:
         """A department's running clock: sign-in while pending, handling while the lead works on it."""
         if a.overdue and a.active:

@@ -21,7 +21,9 @@ from .actions import form_for, perform_action
 from .forms import CaseFilterForm, CaseForm
 from .labels import TAB_LABELS
 from .models import Attachment
-from .workflow import TRANSITIONS, ActionConflict, ActionNotAllowed, available_actions
+from .forms import PHOTO_ACTIONS
+from .models import AttachmentPhase, Clock
+from .workflow import TRANSITIONS, ActionConflict, ActionNotAllowed, available_actions, blocked_actions
 
 
 def _tabs_for(scope) -> list[str]:
@@ -122,8 +124,14 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _render_detail(request: HttpRequest, case, failed_action: str = "", failed_form=None) -> HttpResponse:
-    clocks = selectors.Clocks().preload(m for a in case.assignments.all() for m in (a.dispatched_at, a.handle_deadline))
+    stages = selectors.latest_stage_clocks(case)
+    moments = [m for a in case.assignments.all() for m in (a.dispatched_at, a.handle_deadline)]
+    moments += [m for c in case.stage_clocks.all() for m in (c.started_at, c.deadline)]
+    clocks = selectors.Clocks().preload(moments)
     assignments = [(a, clocks.of_assignment(a)) for a in case.assignments.all()]
+    center_clocks = [(Clock(kind).label, c, clocks.of_stage(c)) for kind, c in stages.items() if c is not None]
+    supervisions = [(s, clocks.of_stage(s.clock)) for s in case.supervisions.all()]
+    photos = list(case.attachments.all())
     actions = []
     for t in available_actions(request.user, case):
         form = failed_form if t.action == failed_action else form_for(t.action, user=request.user, case=case)
@@ -137,6 +145,12 @@ def _render_detail(request: HttpRequest, case, failed_action: str = "", failed_f
             "assignments": assignments,
             "actions": actions,
             "open_action": failed_action,
+            "center_clocks": center_clocks,
+            "supervisions": supervisions,
+            "blocked": blocked_actions(request.user, case),
+            "photo_actions": PHOTO_ACTIONS,
+            "before": [p for p in photos if p.phase != AttachmentPhase.AFTER],
+            "after": [p for p in photos if p.phase == AttachmentPhase.AFTER],
             "events": [(e, events.label(e), events.system_note(e)) for e in case.events.all()],
             "map_data": map_data,
         },

@@ -298,6 +298,23 @@ def authorize(user: User, case: Case, action: str) -> Assignment | None:
     return assignment
 
 
+def blocked_actions(user: User, case: Case) -> list[tuple[Transition, str]]:
+    """The actions this user could take in this state but for a guard, and why not (e.g. the lead
+    sees that 办结 waits for a co-department's report)."""
+    st = standing(user, case)
+    result = []
+    for t in TABLE:
+        if t.guard is None or t.actor not in st.actors or case.status not in t.sources:
+            continue
+        assignment = _assignment_for(t, st)
+        if t.assignment_sources and (assignment is None or assignment.status not in t.assignment_sources):
+            continue
+        problem = t.guard(case)
+        if problem:
+            result.append((t, problem))
+    return result
+
+
 def available_actions(user: User, case: Case) -> list[Transition]:
     """The actions this user may take on this case right now, in table order."""
     result = []

@@ -524,9 +524,7 @@ def case_close(*, case: Case, by: User, comment: str = "", unreachable: bool = F
     case.feedback_unreachable = bool(unreachable and not case.satisfaction)
     _save(case, "status", "closed_at", "next_deadline_at", "feedback_unreachable")
     clock_stop(case=case, clocks=list(Clock))
-    event = events.case_closed(
-        case, by=by, from_status=before, comment=comment, unreachable=case.feedback_unreachable
-    )
+    event = events.case_closed(case, by=by, from_status=before, comment=comment, unreachable=case.feedback_unreachable)
     announce_reporter(case, "close", by=by, event_id=event.pk)
     return case
 

@@ -137,15 +137,20 @@ def test_official_supervises_and_dept_police_replies(world, report, api, browser
     assert case.number in page.content.decode()
     assert "reply" in _api_case(api, world.dept_police, case)["available_actions"]
     # Not the co-department, not the official: 403; the outsider: 404.
-    assert api(world.official).post(
-        f"/api/v1/cases/{case.pk}/actions/reply/", {"note": "x"}, format="json"
-    ).status_code == 403
-    assert api(world.outsider).post(
-        f"/api/v1/cases/{case.pk}/actions/supervise/", {"note": "x", "reply_within_hours": 2}, format="json"
-    ).status_code == 404
-    assert api(world.dept_police).post(
-        f"/api/v1/cases/{case.pk}/actions/reply/", {"note": ""}, format="json"
-    ).status_code == 400
+    assert (
+        api(world.official).post(f"/api/v1/cases/{case.pk}/actions/reply/", {"note": "x"}, format="json").status_code
+        == 403
+    )
+    assert (
+        api(world.outsider)
+        .post(f"/api/v1/cases/{case.pk}/actions/supervise/", {"note": "x", "reply_within_hours": 2}, format="json")
+        .status_code
+        == 404
+    )
+    assert (
+        api(world.dept_police).post(f"/api/v1/cases/{case.pk}/actions/reply/", {"note": ""}, format="json").status_code
+        == 400
+    )
     response = api(world.dept_police).post(
         f"/api/v1/cases/{case.pk}/actions/reply/", {"note": "已安排人员今日处置"}, format="json"
     )
@@ -161,7 +166,9 @@ def test_supervise_body_is_validated(world, report, api):
     url = f"/api/v1/cases/{case.pk}/actions/supervise/"
     assert api(world.official).post(url, {"note": "x" * 501, "reply_within_hours": 4}, format="json").status_code == 400
     assert api(world.official).post(url, {"note": "请办理", "reply_within_hours": 0}, format="json").status_code == 400
-    assert api(world.dept_police).post(url, {"note": "请办理", "reply_within_hours": 4}, format="json").status_code == 403
+    assert (
+        api(world.dept_police).post(url, {"note": "请办理", "reply_within_hours": 4}, format="json").status_code == 403
+    )
 
 
 def test_an_unanswered_supervision_lapses_and_counts_against_the_department(world, report, api):
