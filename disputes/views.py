@@ -18,11 +18,9 @@ from grids.selectors import get_scope
 
 from . import events, selectors, services
 from .actions import form_for, perform_action
-from .forms import CaseFilterForm, CaseForm
+from .forms import PHOTO_ACTIONS, CaseFilterForm, CaseForm
 from .labels import TAB_LABELS
-from .models import Attachment
-from .forms import PHOTO_ACTIONS
-from .models import AttachmentPhase, Clock
+from .models import Attachment, AttachmentPhase, Clock
 from .workflow import TRANSITIONS, ActionConflict, ActionNotAllowed, available_actions, blocked_actions
 
 
