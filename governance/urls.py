@@ -15,3 +15,8 @@ urlpatterns = [
     path("", include("disputes.urls")),
     path("", include("governance.report_urls")),
 ]
+
+# Issue 12: error pages in the app's layout (governance/errors.py).
+handler403 = "governance.errors.permission_denied"
+handler404 = "governance.errors.page_not_found"
+handler500 = "governance.errors.server_error"
