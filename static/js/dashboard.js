@@ -55,7 +55,7 @@
     charts.children.setOption({
       tooltip: { trigger: "axis", valueFormatter: function (v) { return v + "%"; } },
       legend: { data: [text.response, text.resolution, text.satisfaction] },
-      grid: { left: 90, right: 16, top: 36, bottom: 24 },
+      grid: { left: 8, right: 16, top: 36, bottom: 24, containLabel: true },  // names never cut off
       xAxis: { type: "value", max: 100 },
       yAxis: { type: "category", data: names, inverse: true },
       series: [
