@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from disputes import stats
-from disputes.models import Category, Supervision
+from disputes.models import Case, Category, Supervision
 from disputes.stats import GOOD_SATISFACTION
 from grids.models import Area, Department, User
 from grids.periods import ratio
@@ -61,6 +61,7 @@ def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict
             "closed": total["closed"],
             "on_time_rate": _rate(total["on_time"], total["handled"]),
             **_three_rates(total),
+            "feedback_unreachable": _unreachable(area, *period),
         },
         "trend": {
             "days": [d.isoformat() for d in days],
@@ -161,3 +162,14 @@ def open_supervisions(area: Area) -> dict[int, int]:
         .annotate(n=Count("id"))
     )
     return {row["department"]: row["n"] for row in rows}
+
+
+def _unreachable(area: Area, start: date, end: date) -> int:
+    """无法回访: cases closed in [start, end) without feedback because the resident could not be
+    reached; counted apart from the satisfaction rate's answers."""
+    from grids.periods import day_bounds
+
+    lo, hi = day_bounds(start, end)
+    return Case.objects.filter(
+        area_path__startswith=area.path, feedback_unreachable=True, closed_at__gte=lo, closed_at__lt=hi
+    ).count()

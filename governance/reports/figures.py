@@ -43,7 +43,9 @@ def weekly_figures(*, area: Area, start: date, end: date) -> dict:
     overdue = red.aggregate(cases=Count("case", distinct=True))["cases"]
     overdue_departments = [
         {"id": row["department"], "name": row["department__name"], "alerts": row["alerts"], "cases": row["cases"]}
-        for row in red.values("department", "department__name")
+        # Center clocks (accept, verify, feedback) lapse with no department: not a department's.
+        for row in red.filter(department__isnull=False)
+        .values("department", "department__name")
         .annotate(alerts=Count("id"), cases=Count("case", distinct=True))
         .order_by("-alerts", "-cases", "department__name")
     ]
@@ -86,6 +88,10 @@ def weekly_figures(*, area: Area, start: date, end: date) -> dict:
             "on_time": total["on_time"],
             "overdue": overdue,
             "open_at_end": open_at_end,
+            # 无法回访: closed without feedback, the resident could not be reached (counted apart).
+            "feedback_unreachable": Case.objects.filter(
+                area_path__startswith=path, feedback_unreachable=True, closed_at__gte=lo, closed_at__lt=hi
+            ).count(),
         },
         "rates": {
             "response": periods.rate(total["response_met"], total["response_due"]),

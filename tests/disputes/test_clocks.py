@@ -188,3 +188,56 @@ def test_an_unanswered_supervision_lapses_and_counts_against_the_department(worl
     league = {row["name"]: row for row in body["departments"]}
     assert league[world.police1.name]["overdue"] >= 1
     assert league[world.police1.name]["supervised"] == 1
+
+
+def test_unreachable_closes_are_counted_apart(world, report, api):
+    case = _dispatched(world, report, when="2026-11-16 09:00")
+    with clock("2026-11-16 10:00"):
+        services.case_sign(case=case, by=world.dept_police)
+        services.case_handle(case=case, by=world.dept_police, result="已处理")
+        services.case_verify(case=case, by=world.center_town)
+        services.case_close(case=case, by=world.center_town, unreachable=True)
+        body = api(world.official).get("/api/v1/dashboard/").json()
+    assert body["kpis"]["feedback_unreachable"] == 1
+    assert body["kpis"]["satisfaction_rate"] is None  # no answer: not counted as an answer
+
+
+def test_a_co_departments_return_tells_the_center_it_withdrew(world, report):
+    with clock("2026-11-16 09:00"):
+        case = services.case_accept(case=report(), by=world.center_town)
+        services.case_dispatch(
+            case=case, by=world.center_town, lead_department=world.police1, co_departments=[world.urban1]
+        )
+        services.case_return(case=case, by=world.dept_urban, reason_code="not_our_duty", reason="非本部门职责")
+    kinds = list(Notification.objects.filter(recipient=world.center_town).values_list("kind", flat=True))
+    assert "case_co_withdrew" in kinds and "case_return" not in kinds
+
+
+def test_the_lead_sees_why_handle_is_not_offered(world, report, browser_client):
+    with clock("2026-11-16 09:00"):
+        case = services.case_accept(case=report(), by=world.center_town)
+        services.case_dispatch(
+            case=case, by=world.center_town, lead_department=world.police1, co_departments=[world.urban1]
+        )
+        services.case_sign(case=case, by=world.dept_police)
+        services.case_sign(case=case, by=world.dept_urban)
+    page = browser_client(world.dept_police).get(f"/cases/{case.pk}/").content.decode()
+    assert 'data-blocked="handle"' in page and world.urban1.name in page
+    assert 'data-testid="do-handle"' not in page
+
+
+def test_after_photos_sit_beside_the_before_photos(world, report, browser_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.disputes.test_uploads import image_bytes
+
+    case = _dispatched(world, report)
+    services.case_sign(case=case, by=world.dept_police)
+    client = browser_client(world.dept_police)
+    photo = SimpleUploadedFile("after.png", image_bytes("PNG"), content_type="image/png")
+    response = client.post(f"/cases/{case.pk}/actions/handle/", {"result": "已修复", "photos": [photo]})
+    assert response.status_code == 302
+    after = case.attachments.get()
+    assert after.phase == "after"
+    page = browser_client(world.center_town).get(f"/cases/{case.pk}/").content.decode()
+    assert 'data-phase="after"' in page and after.token in page
