@@ -303,7 +303,8 @@ class Clocks:
         """The case's nearest running clock (red once the case is overdue)."""
         if case.overdue:
             return ClockColour.RED
-        return clock(case.dispatched_at, case.next_deadline_at, self.now, self.calendar)
+        # From the dispatch, or (a center clock before any dispatch) from the report.
+        return clock(case.dispatched_at or case.created_at, case.next_deadline_at, self.now, self.calendar)
 
     def of_stage(self, c: StageClock | None) -> ClockColour:
         """A center or reply clock: coloured while it runs (red once lapsed)."""

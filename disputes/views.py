@@ -62,7 +62,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     qs = _apply_tab(selectors.case_list_queryset(request.user), tab, request.user, scope)
     qs = selectors.filter_cases(qs, **filters)
     page = CappedPaginator(qs, 20).get_page(request.GET.get("page"))
-    clocks = selectors.Clocks().preload(m for c in page.object_list for m in (c.dispatched_at, c.next_deadline_at))
+    clocks = selectors.Clocks().preload(
+        m for c in page.object_list for m in (c.dispatched_at or c.created_at, c.next_deadline_at)
+    )
     rows = [(case, clocks.of_case(case)) for case in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)

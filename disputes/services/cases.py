@@ -48,7 +48,7 @@ from ..models import (
 from ..selectors import may_report, may_report_in
 from ..uploads import validate_uploads
 from ..workflow import ActionNotAllowed, authorize, target_of
-from .clocks import clock_start, clock_stop, clocks_recompute
+from .clocks import clock_start, clock_stop, clocks_recompute, running_deadlines
 
 # What dispatch grants a department's group on the case (read by selectors.cases_visible_to).
 CASE_PERMISSIONS = ("view_case",)
@@ -137,6 +137,7 @@ def refresh_clocks(case: Case) -> None:
         case.sign_deadline = lead.sign_deadline
         case.handle_deadline = lead.handle_deadline
     clocks = [a.sign_deadline if a.status == AssignmentStatus.PENDING else a.handle_deadline for a in active]
+    clocks += running_deadlines(case)  # the center's clocks and a supervision's reply clock
     case.next_deadline_at = min(clocks) if clocks else None
     case.save(update_fields=["next_deadline_at", "sign_deadline", "handle_deadline"])
 

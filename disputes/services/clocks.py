@@ -14,7 +14,15 @@ from django.utils import timezone
 from grids.models import Department
 
 from .. import deadlines
-from ..models import CENTER_CLOCKS, Case, Clock, StageClock
+from ..models import (
+    ACTIVE_ASSIGNMENT_STATUSES,
+    CENTER_CLOCKS,
+    Assignment,
+    AssignmentStatus,
+    Case,
+    Clock,
+    StageClock,
+)
 from ..worktime import WorkingCalendar
 
 
@@ -47,14 +55,35 @@ def clock_start(
     c.warn_at = deadlines.warn_at(now, deadline, calendar)
     c.next_deadline_at = stage_next_look(c)
     c.save()
+    sync_next_deadline(case)
     return c
 
 
 def clock_stop(*, case: Case, clocks, now: datetime | None = None) -> int:
     """Stop the running clocks of these kinds on the case; the sweep no longer looks at them."""
-    return StageClock.objects.filter(case=case, clock__in=list(clocks), stopped_at__isnull=True).update(
+    stopped = StageClock.objects.filter(case=case, clock__in=list(clocks), stopped_at__isnull=True).update(
         stopped_at=now or timezone.now(), next_deadline_at=None
     )
+    if stopped:
+        sync_next_deadline(case)
+    return stopped
+
+
+def running_deadlines(case: Case) -> list[datetime]:
+    """The limits of the stage clocks running on the case (for the case's nearest deadline)."""
+    return list(StageClock.objects.filter(case=case, stopped_at__isnull=True).values_list("deadline", flat=True))
+
+
+def sync_next_deadline(case: Case) -> None:
+    """The case's nearest deadline (the queue's 期限 column, the 即将到期 tab): its departments'
+    running clocks and its stage clocks."""
+    moments = running_deadlines(case)
+    for status, sign, handle in Assignment.objects.filter(case=case, status__in=ACTIVE_ASSIGNMENT_STATUSES).values_list(
+        "status", "sign_deadline", "handle_deadline"
+    ):
+        moments.append(sign if status == AssignmentStatus.PENDING else handle)
+    case.next_deadline_at = min(moments) if moments else None
+    Case.objects.filter(pk=case.pk).update(next_deadline_at=case.next_deadline_at)
 
 
 def clocks_recompute(*, case: Case) -> None:
@@ -65,6 +94,7 @@ def clocks_recompute(*, case: Case) -> None:
         c.warn_at = deadlines.warn_at(c.started_at, c.deadline, calendar)
         c.next_deadline_at = stage_next_look(c)
         c.save(update_fields=["deadline", "warn_at", "next_deadline_at"])
+    sync_next_deadline(case)
 
 
 __all__ = ["Clock", "clock_start", "clock_stop", "clocks_recompute", "stage_next_look"]
