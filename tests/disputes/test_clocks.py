@@ -241,3 +241,15 @@ def test_after_photos_sit_beside_the_before_photos(world, report, browser_client
     assert after.phase == "after"
     page = browser_client(world.center_town).get(f"/cases/{case.pk}/").content.decode()
     assert 'data-phase="after"' in page and after.token in page
+
+
+def test_the_case_page_and_the_queue_show_the_accept_clock(world, report, browser_client):
+    with clock("2026-11-16 09:00"):
+        case = report()
+        page = browser_client(world.center_town).get(f"/cases/{case.pk}/").content.decode()
+        queue = browser_client(world.center_town).get("/cases/?tab=new").content.decode()
+    assert 'data-center-clock="accept"' in page
+    case.refresh_from_db()
+    accept = StageClock.objects.get(case=case, clock="accept")
+    assert case.next_deadline_at == accept.deadline
+    assert 'class="pill pill-green"' in queue
