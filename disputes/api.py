@@ -35,6 +35,8 @@ class CaseFilterSerializer(serializers.Serializer):
     area = serializers.IntegerField(required=False)
     category = serializers.CharField(required=False)
     overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+    supervised = serializers.BooleanField(required=False, allow_null=True, default=None)
+    escalated = serializers.BooleanField(required=False, allow_null=True, default=None)
     q = serializers.CharField(required=False, allow_blank=True)
     created_from = serializers.DateField(required=False)
     created_to = serializers.DateField(required=False)
@@ -96,6 +98,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             OpenApiParameter("area", OpenApiTypes.INT, description="cases in this area's subtree"),
             OpenApiParameter("category", OpenApiTypes.STR, description="category code or id"),
             OpenApiParameter("overdue", OpenApiTypes.BOOL),
+            OpenApiParameter("supervised", OpenApiTypes.BOOL, description="an open supervision (督办)"),
+            OpenApiParameter("escalated", OpenApiTypes.BOOL, description="handed from its town to the district"),
             OpenApiParameter("q", OpenApiTypes.STR, description="number prefix or text"),
             OpenApiParameter("created_from", OpenApiTypes.DATE),
             OpenApiParameter("created_to", OpenApiTypes.DATE),

@@ -253,3 +253,13 @@ def test_the_case_page_and_the_queue_show_the_accept_clock(world, report, browse
     accept = StageClock.objects.get(case=case, clock="accept")
     assert case.next_deadline_at == accept.deadline
     assert 'class="pill pill-green"' in queue
+
+
+def test_the_api_filters_supervised_and_escalated(world, report, api):
+    case = _dispatched(world, report)
+    services.case_supervise(case=case, by=world.official, note="请加快", reply_within_hours=4)
+    services.case_escalate(case=report(), by=world.center_town, reason="重大")
+    client = api(world.official)
+    assert client.get("/api/v1/cases/", {"supervised": "true"}).json()["count"] == 1
+    assert client.get("/api/v1/cases/", {"escalated": "true"}).json()["count"] == 1
+    assert client.get("/api/v1/cases/", {"escalated": "false"}).json()["count"] == 1
