@@ -439,7 +439,7 @@ class Loader:
                 id, number, kind, title, description, lat, lng, address, area_path, urgency, source,
                 involved_people, status, satisfaction, sign_deadline, handle_deadline, next_deadline_at, overdue,
                 return_count, created_at, updated_at, dispatched_at, handled_at, closed_at, area_id, center_id,
-                merged_into_id, reporter_id, town_id, category_id)
+                merged_into_id, reporter_id, town_id, category_id, feedback_unreachable)
             SELECT s.id,
                 {_number("s")},
                 c.kind, t.title, t.description, s.lat, s.lng, m.addr || (s.id % 30 + 1) || '号楼附近', m.path,
@@ -447,7 +447,7 @@ class Loader:
                 {_pick(STATUSES, "s.status")}, {_pick(SATISFACTIONS, "s.satisfaction")},
                 s.case_sign_deadline, s.case_handle_deadline, s.case_next, s.overdue <> 0, s.return_count,
                 s.created, s.updated_at, s.t_dispatch, s.handled_at, s.closed_at, s.area, s.center,
-                s.merged_into, s.reporter, s.town, s.cat
+                s.merged_into, s.reporter, s.town, s.cat, false
             FROM sv s
             JOIN bench_mg m ON m.id = s.area
             JOIN disputes_category c ON c.id = s.cat

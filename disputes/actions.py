@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from grids.models import User
 
-from .forms import ACTION_FORMS, form_for
+from .forms import ACTION_FORMS, PHOTO_ACTIONS, form_for
 from .models import Case
 from .services import ACTION_SERVICES
 from .workflow import authorize
@@ -15,11 +15,15 @@ from .workflow import authorize
 __all__ = ["form_for", "perform_action"]
 
 
-def perform_action(*, user: User, case: Case, action: str, data) -> Case:
+def perform_action(*, user: User, case: Case, action: str, data, files=None) -> Case:
     """Check the role and state first (403/409), then the body (400), then run the service,
-    which checks again on the locked row."""
+    which checks again on the locked row. Handling, resolving on site and verifying take "after"
+    photos (`files`: a MultiValueDict, its "photos")."""
     authorize(user, case, action)
     form = ACTION_FORMS[action](data, user=user, case=case)
     if not form.is_valid():
         raise ValidationError({field: [str(m) for m in msgs] for field, msgs in form.errors.items()})
-    return ACTION_SERVICES[action](case=case, by=user, **form.cleaned_data)
+    extra = {}
+    if action in PHOTO_ACTIONS and files is not None:
+        extra["files"] = files.getlist("photos")
+    return ACTION_SERVICES[action](case=case, by=user, **form.cleaned_data, **extra)

@@ -42,6 +42,8 @@ class CaseFilterSerializer(serializers.Serializer):
     area = serializers.IntegerField(required=False)
     category = serializers.CharField(required=False, max_length=40)
     overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+    supervised = serializers.BooleanField(required=False, allow_null=True, default=None)
+    escalated = serializers.BooleanField(required=False, allow_null=True, default=None)
     q = serializers.CharField(required=False, allow_blank=True, max_length=100)
     created_from = serializers.DateField(required=False)
     created_to = serializers.DateField(required=False)
@@ -108,6 +110,8 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             OpenApiParameter("area", OpenApiTypes.INT, description="cases in this area's subtree"),
             OpenApiParameter("category", OpenApiTypes.STR, description="category code or id"),
             OpenApiParameter("overdue", OpenApiTypes.BOOL),
+            OpenApiParameter("supervised", OpenApiTypes.BOOL, description="an open supervision (督办)"),
+            OpenApiParameter("escalated", OpenApiTypes.BOOL, description="handed from its town to the district"),
             OpenApiParameter("q", OpenApiTypes.STR, description="number prefix or text"),
             OpenApiParameter("created_from", OpenApiTypes.DATE),
             OpenApiParameter("created_to", OpenApiTypes.DATE),
@@ -198,7 +202,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
         case = get_object_or_404(selectors.case_detail_queryset(request.user), pk=pk)
         try:
             with transaction.atomic():
-                perform_action(user=request.user, case=case, action=name, data=request.data)
+                perform_action(user=request.user, case=case, action=name, data=request.data, files=request.FILES)
         except ActionNotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
         except ActionConflict as exc:

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from grids.models import Department, User
 
-from .models import Assignment, Case, CaseEvent, CaseEventKind, Satisfaction
+from .models import Assignment, Case, CaseEvent, CaseEventKind, Clock, Satisfaction
 
 INSERT_CHUNK = 1000  # rows per multi-row INSERT (SQLite allows 32,766 parameters per statement)
 
@@ -179,8 +179,9 @@ def case_reopened(case: Case, *, by: User, from_status: str, reason: str) -> Cas
     return _record(case, CaseEventKind.REOPEN, by=by, from_status=from_status, comment=reason)
 
 
-def case_closed(case: Case, *, by: User, from_status: str, comment: str) -> CaseEvent:
-    return _record(case, CaseEventKind.CLOSE, by=by, from_status=from_status, comment=comment)
+def case_closed(case: Case, *, by: User, from_status: str, comment: str, unreachable: bool = False) -> CaseEvent:
+    data = {"unreachable": True} if unreachable else {}
+    return _record(case, CaseEventKind.CLOSE, by=by, from_status=from_status, comment=comment, data=data)
 
 
 def case_escalated(
@@ -193,6 +194,26 @@ def case_escalated(
 def case_reclassified(case: Case, *, by: User, before: dict, after: dict) -> CaseEvent:
     data = {"before": before, "after": after}
     return _record(case, CaseEventKind.RECLASSIFY, by=by, from_status=case.status, data=data)
+
+
+def case_supervised(case: Case, *, by: User, from_status: str, supervision) -> CaseEvent:
+    data = {
+        "supervision": supervision.pk,
+        "department": supervision.department_id,
+        "department_name": supervision.department.name,
+        "reply_within_hours": supervision.reply_within_hours,
+        "deadline": supervision.clock.deadline.isoformat(),
+    }
+    return _record(case, CaseEventKind.SUPERVISE, by=by, from_status=from_status, comment=supervision.note, data=data)
+
+
+def supervision_replied(case: Case, *, by: User, from_status: str, supervision) -> CaseEvent:
+    data = {
+        "supervision": supervision.pk,
+        "department": supervision.department_id,
+        "department_name": supervision.department.name,
+    }
+    return _record(case, CaseEventKind.REPLY, by=by, from_status=from_status, comment=supervision.reply_note, data=data)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,7 +231,15 @@ class PendingEvent(NamedTuple):
 
 
 def deadline_alert(
-    *, case_id: int, status: str, level: str, department_id: int, department_name: str, clock: str, deadline, at
+    *,
+    case_id: int,
+    status: str,
+    level: str,
+    department_id: int | None,
+    department_name: str,
+    clock: str,
+    deadline,
+    at,
 ) -> PendingEvent:
     """黄灯预警 / 红灯督办: one clock of one department reached 80 % of its limit, or the limit."""
     kind = CaseEventKind.DEADLINE_RED if level == "red" else CaseEventKind.DEADLINE_YELLOW
@@ -307,6 +336,19 @@ def system_note(event: CaseEvent) -> str:
     data = event.data or {}
     if event.action == CaseEventKind.ESCALATE and data.get("automatic"):
         return _("超期自动上报区级社会治理中心")
+    if event.action == CaseEventKind.CLOSE and data.get("unreachable"):
+        return _("无法回访:未能联系到群众")
+    if event.action == CaseEventKind.SUPERVISE and data.get("department_name"):
+        return _("督办 %(department)s,%(hours)s 个工作小时内回复") % {
+            "department": data["department_name"],
+            "hours": data.get("reply_within_hours", ""),
+        }
+    if event.action in (CaseEventKind.DEADLINE_YELLOW, CaseEventKind.DEADLINE_RED) and data.get("clock") in (
+        "accept",
+        "verify",
+        "feedback",
+    ):
+        return _("中心%(clock)s时限") % {"clock": Clock(data["clock"]).label}
     if event.action == CaseEventKind.RETURN and data.get("withdrawn"):
         return _("主办部门已退单,%(count)s 个协办部门一并撤回") % {"count": data["withdrawn"]}
     return ""

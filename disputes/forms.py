@@ -39,6 +39,26 @@ class CaseFilterForm(forms.Form):
     area = forms.ModelChoiceField(
         label=_("区域"), queryset=Area.objects.none(), required=False, empty_label=_("全部区域")
     )
+    # Flags: only "1" filters (an unchecked box means "either"), so a link can name one exactly.
+    open = forms.BooleanField(label=_("未结案"), required=False)
+    overdue = forms.BooleanField(label=_("已超期"), required=False)
+    supervised = forms.BooleanField(label=_("督办中"), required=False)
+    escalated = forms.BooleanField(label=_("已上报区级"), required=False)
+    created_from = forms.DateField(label=_("上报自"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    created_to = forms.DateField(label=_("上报至"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def filters(self) -> dict:
+        """The cleaned filters as `selectors.filter_cases` takes them (an unchecked flag: no filter)."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return {
+            "status": data.get("status") or None,
+            "area": data.get("area"),
+            "category": data.get("category"),
+            "q": data.get("q") or None,
+            **{flag: True for flag in ("open", "overdue", "supervised", "escalated") if data.get(flag)},
+            "created_from": data.get("created_from"),
+            "created_to": data.get("created_to"),
+        }
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -184,6 +204,27 @@ class FeedbackForm(ActionForm):
     )
 
 
+class CloseForm(ActionForm):
+    comment = forms.CharField(label=_("意见"), required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
+    unreachable = forms.BooleanField(
+        label=_("无法回访(未能联系到群众)"),
+        required=False,
+        help_text=_("未回访的事项须勾选此项才能结案,计入“无法回访”"),
+    )
+
+
+class SuperviseForm(ActionForm):
+    note = forms.CharField(label=_("督办意见"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    reply_within_hours = forms.IntegerField(label=_("回复时限(工作小时)"), min_value=1, max_value=240, initial=8)
+
+
+class ReplyForm(ActionForm):
+    note = forms.CharField(label=_("回复内容"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# The actions that may carry "after" photos (the files are passed beside the form's data).
+PHOTO_ACTIONS = frozenset({"handle", "resolve_on_site", "verify"})
+
 # One form per public action: tests/disputes/test_workflow_table.py checks it matches the table.
 ACTION_FORMS: dict[str, type[ActionForm]] = {
     "accept": CommentForm,
@@ -203,8 +244,10 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "rework": ReasonForm,
     "feedback": FeedbackForm,
     "reopen": ReasonForm,
-    "close": CommentForm,
+    "close": CloseForm,
     "escalate": ReasonForm,
+    "supervise": SuperviseForm,
+    "reply": ReplyForm,
 }
 
 

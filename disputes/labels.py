@@ -15,4 +15,7 @@ TAB_LABELS = {
     "done": gettext_lazy("已办结"),
     "mine": gettext_lazy("我上报的"),
     "area": gettext_lazy("辖区事项"),
+    "supervised": gettext_lazy("被督办"),
+    "escalated": gettext_lazy("已上报区级"),
+    "visible": gettext_lazy("可见事项"),
 }

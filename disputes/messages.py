@@ -48,3 +48,24 @@ RESIDENT_CLOSED = define("resident.closed", _("您反映的问题(%(number)s)已
 RESIDENT_SMS_KEYS = {"accepted": RESIDENT_ACCEPTED, "closed": RESIDENT_CLOSED}
 # To the center: a resident rated the handling on /track/.
 RESIDENT_RATED_DISSATISFIED = define("resident.dissatisfied", _("群众评价不满意:%(number)s 可重新办理"), "%(title)s")
+# Issue 12: the reporter hears back, supervision (督办) and its reply, the center's clocks.
+CASE_ACCEPTED_REPORTER = define("case.reporter_accept", _("您上报的事项 %(number)s 已受理"), "%(title)s")
+CASE_HANDLED_REPORTER = define("case.reporter_handle", _("您上报的事项 %(number)s 已办结"), "%(title)s")
+CASE_CLOSED_REPORTER = define("case.reporter_close", _("您上报的事项 %(number)s 已结案"), "%(title)s")
+REPORTER_KEYS = {
+    "accept": CASE_ACCEPTED_REPORTER,
+    "handle": CASE_HANDLED_REPORTER,
+    "close": CASE_CLOSED_REPORTER,
+}
+CASE_CO_WITHDREW = define("case.co_withdrew", _("协办退出:%(number)s %(department)s 已退回协办任务"), "%(title)s")
+CASE_SUPERVISE = define("case.supervise", _("督办:%(number)s 请于 %(deadline)s 前回复"), "%(note)s")
+CASE_REPLY = define("case.reply", _("督办回复:%(number)s %(department)s 已回复"), "%(note)s")
+CENTER_CLOCK_YELLOW = define(
+    "deadline.center_yellow", _("黄灯预警:%(number)s %(clock)s时限将到"), _("期限 %(deadline)s")
+)
+CENTER_CLOCK_RED = define("deadline.center_red", _("红灯督办:%(number)s 中心%(clock)s超期"))
+CENTER_CLOCK_RED_ESCALATED = define(
+    "deadline.center_red_escalated",
+    _("红灯督办:%(number)s 中心%(clock)s超期"),
+    _("超期已上报区级社会治理中心"),
+)

@@ -79,6 +79,27 @@ class Category(models.Model):
     handle_days_normal = models.PositiveSmallIntegerField(_("一般件办理时限(工作日)"), default=5)
     handle_days_urgent = models.PositiveSmallIntegerField(_("紧急件办理时限(工作日)"), default=3)
     handle_days_emergency = models.PositiveSmallIntegerField(_("特急件办理时限(工作日)"), default=1)
+    # The center's own clocks (五个第一时间), in working hours: accept from report, verify from
+    # handled, feedback from verified.
+    accept_hours_normal = models.DecimalField(_("一般件受理时限(工作小时)"), max_digits=5, decimal_places=1, default=4)
+    accept_hours_urgent = models.DecimalField(_("紧急件受理时限(工作小时)"), max_digits=5, decimal_places=1, default=1)
+    accept_hours_emergency = models.DecimalField(
+        _("特急件受理时限(工作小时)"), max_digits=5, decimal_places=1, default=0.5
+    )
+    verify_hours_normal = models.DecimalField(_("一般件核查时限(工作小时)"), max_digits=5, decimal_places=1, default=14)
+    verify_hours_urgent = models.DecimalField(_("紧急件核查时限(工作小时)"), max_digits=5, decimal_places=1, default=7)
+    verify_hours_emergency = models.DecimalField(
+        _("特急件核查时限(工作小时)"), max_digits=5, decimal_places=1, default=2
+    )
+    feedback_hours_normal = models.DecimalField(
+        _("一般件回访时限(工作小时)"), max_digits=5, decimal_places=1, default=21
+    )
+    feedback_hours_urgent = models.DecimalField(
+        _("紧急件回访时限(工作小时)"), max_digits=5, decimal_places=1, default=14
+    )
+    feedback_hours_emergency = models.DecimalField(
+        _("特急件回访时限(工作小时)"), max_digits=5, decimal_places=1, default=7
+    )
     active = models.BooleanField(_("启用"), default=True)
     position = models.PositiveSmallIntegerField(_("排序"), default=100)
 
@@ -91,7 +112,13 @@ class Category(models.Model):
                 condition=Q(sign_hours_normal__gt=0, sign_hours_urgent__gt=0, sign_hours_emergency__gt=0)
                 & Q(handle_days_normal__gt=0, handle_days_urgent__gt=0, handle_days_emergency__gt=0),
                 name="category_limits_positive",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(accept_hours_normal__gt=0, accept_hours_urgent__gt=0, accept_hours_emergency__gt=0)
+                & Q(verify_hours_normal__gt=0, verify_hours_urgent__gt=0, verify_hours_emergency__gt=0)
+                & Q(feedback_hours_normal__gt=0, feedback_hours_urgent__gt=0, feedback_hours_emergency__gt=0),
+                name="category_center_limits_positive",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -102,6 +129,10 @@ class Category(models.Model):
 
     def handle_days(self, urgency: str) -> int:
         return int(getattr(self, f"handle_days_{urgency}"))
+
+    def center_hours(self, clock: str, urgency: str) -> float:
+        """The limit of a center clock (accept, verify, feedback) in working hours."""
+        return float(getattr(self, f"{clock}_hours_{urgency}"))
 
 
 class WorkCalendarDay(models.Model):
@@ -168,6 +199,8 @@ class Case(models.Model):
     )
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates")
     satisfaction = models.CharField(_("满意度"), max_length=24, choices=Satisfaction.choices, blank=True)
+    # 无法回访: closed without feedback because the resident could not be reached (counted apart).
+    feedback_unreachable = models.BooleanField(_("无法回访"), default=False)
     sign_deadline = models.DateTimeField(_("签收期限"), null=True, blank=True)
     handle_deadline = models.DateTimeField(_("办理期限"), null=True, blank=True)
     next_deadline_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -326,6 +359,61 @@ class Assignment(models.Model):
 class Clock(models.TextChoices):
     SIGN = "sign", _("签收")
     HANDLE = "handle", _("办理")
+    # The center's clocks and the supervised department's reply clock (`StageClock`).
+    ACCEPT = "accept", _("受理")
+    VERIFY = "verify", _("核查")
+    FEEDBACK = "feedback", _("回访")
+    REPLY = "reply", _("督办回复")
+
+
+CENTER_CLOCKS = (Clock.ACCEPT, Clock.VERIFY, Clock.FEEDBACK)
+
+
+class StageClock(models.Model):
+    """One run of a clock that is not a department's sign-in or handling clock: the center's
+    accept (受理, from report), verify (核查, from handled) and feedback (回访, from verified)
+    clocks, and the reply clock of a supervision (督办), which runs against a department.
+
+    A clock starts when its stage begins and stops when the stage ends (`stopped_at`); the sweep
+    finds it through `next_deadline_at` (80 %: yellow, the limit: red) like an assignment's."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="stage_clocks")
+    clock = models.CharField(_("时限"), max_length=8, choices=Clock.choices)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="stage_clocks"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    deadline = models.DateTimeField(_("期限"))
+    warn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    alert = models.CharField(max_length=8, blank=True, editable=False)  # "", "yellow", "red"
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    next_deadline_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("环节时限")
+        verbose_name_plural = _("环节时限")
+        ordering = ["case", "started_at", "id"]
+        indexes = [
+            models.Index(fields=["case", "clock"], name="stageclock_case_clock"),
+            models.Index(
+                fields=["next_deadline_at"],
+                name="stageclock_next_deadline",
+                condition=Q(next_deadline_at__isnull=False),
+            ),
+            models.Index(fields=["clock", "alert", "deadline"], name="stageclock_lapsed", condition=Q(alert="red")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "clock"], condition=Q(stopped_at__isnull=True), name="stageclock_one_running"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.clock} {self.deadline:%Y-%m-%d %H:%M}"
+
+    @property
+    def running(self) -> bool:
+        return self.stopped_at is None
 
 
 class AlertLevel(models.TextChoices):
@@ -344,8 +432,17 @@ class DeadlineAlert(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="alerts")
     # Looked up through the unique (assignment, clock, level) and the (department, level, created_at)
     # indexes; a mass lapse inserts tens of thousands of alerts, so no index of their own.
-    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="alerts", db_index=False)
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="alerts", db_index=False)
+    # An assignment's clock (sign, handle), or a stage clock (center clocks: no department; a
+    # supervision's reply clock: the supervised department).
+    assignment = models.ForeignKey(
+        Assignment, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts", db_index=False
+    )
+    stage_clock = models.ForeignKey(
+        StageClock, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts", db_index=False
+    )
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="alerts", db_index=False
+    )
     clock = models.CharField(_("时限"), max_length=8, choices=Clock.choices)
     level = models.CharField(_("级别"), max_length=8, choices=AlertLevel.choices)
     deadline = models.DateTimeField(_("期限"))
@@ -358,7 +455,12 @@ class DeadlineAlert(models.Model):
         verbose_name_plural = _("预警与督办")
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["assignment", "clock", "level"], name="alert_once_per_clock_and_level")
+            models.UniqueConstraint(fields=["assignment", "clock", "level"], name="alert_once_per_clock_and_level"),
+            models.UniqueConstraint(
+                fields=["stage_clock", "level"],
+                condition=Q(stage_clock__isnull=False),
+                name="alert_once_per_stage_clock_and_level",
+            ),
         ]
         indexes = [
             models.Index(fields=["department", "level", "created_at"], name="alert_department_level"),
@@ -367,6 +469,50 @@ class DeadlineAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.clock} {self.level}"
+
+
+class Supervision(models.Model):
+    """督办 by hand: an official or a center above the case demands a reply from the lead
+    department within `reply_within_hours` working hours (the reply clock, a `StageClock`)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supervisions")
+    department = models.ForeignKey(
+        Department, verbose_name=_("被督办部门"), on_delete=models.PROTECT, related_name="supervisions"
+    )
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(_("督办意见"), max_length=500)
+    reply_within_hours = models.PositiveSmallIntegerField(_("回复时限(工作小时)"))
+    created_at = models.DateTimeField(default=timezone.now)
+    clock = models.OneToOneField(StageClock, on_delete=models.PROTECT, related_name="supervision")
+    reply_note = models.CharField(_("回复内容"), max_length=500, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    replied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("督办")
+        verbose_name_plural = _("督办")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["department"], name="supervision_open", condition=Q(replied_at__isnull=True)),
+            models.Index(fields=["created_at"], name="supervision_created"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(replied_at__isnull=True), name="supervision_one_open_per_case"
+            ),
+            models.CheckConstraint(
+                condition=Q(reply_within_hours__gte=1, reply_within_hours__lte=240), name="supervision_hours_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.department_id}"
+
+    @property
+    def open(self) -> bool:
+        return self.replied_at is None
 
 
 class ExtensionStatus(models.TextChoices):
@@ -431,6 +577,8 @@ class CaseEventKind(models.TextChoices):
     RECLASSIFY = "reclassify", _("调整分类")
     DEADLINE_YELLOW = "deadline_yellow", _("黄灯预警")
     DEADLINE_RED = "deadline_red", _("红灯督办")
+    SUPERVISE = "supervise", _("督办")
+    REPLY = "reply", _("督办回复")
 
 
 class CaseEventQuerySet(models.QuerySet):
@@ -481,8 +629,16 @@ def attachment_path(instance: Attachment, filename: str) -> str:
     return f"cases/{instance.case.created_at:%Y/%m}/{instance.case_id}/{instance.token}.{instance.extension}"
 
 
+class AttachmentPhase(models.TextChoices):
+    BEFORE = "before", _("处置前")
+    AFTER = "after", _("处置后")
+
+
 class Attachment(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    # A report's photos show the problem (before); handling, resolving on site and verifying add
+    # photos of the result (after).
+    phase = models.CharField(_("阶段"), max_length=8, choices=AttachmentPhase.choices, default=AttachmentPhase.BEFORE)
     token = models.CharField(max_length=32, unique=True, editable=False)
     file = models.FileField(upload_to=attachment_path, max_length=200)
     original_name = models.CharField(max_length=200)

@@ -8,7 +8,7 @@ from math import cos, radians
 
 from django.conf import settings
 from django.db.models import Case as DbCase
-from django.db.models import IntegerField, Prefetch, Q, QuerySet, Value, When, prefetch_related_objects
+from django.db.models import F, IntegerField, Prefetch, Q, QuerySet, Value, When, prefetch_related_objects
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
@@ -18,6 +18,8 @@ from grids.selectors import get_scope
 from .deadlines import ClockColour, clock
 from .models import (
     ACTIVE_ASSIGNMENT_STATUSES,
+    CENTER_CLOCKS,
+    OPEN_STATUSES,
     Assignment,
     AssignmentRole,
     AssignmentStatus,
@@ -26,7 +28,9 @@ from .models import (
     Category,
     ExtensionRequest,
     ExtensionStatus,
+    StageClock,
     Status,
+    Supervision,
 )
 from .worktime import WorkingCalendar
 
@@ -109,7 +113,21 @@ def _detail_prefetches() -> list:
         "attachments",
         "involved_residents",
         Prefetch("extensions", queryset=ExtensionRequest.objects.order_by("requested_at")),
+        Prefetch("stage_clocks", queryset=StageClock.objects.order_by("started_at", "id")),
+        Prefetch(
+            "supervisions",
+            queryset=Supervision.objects.select_related("department", "clock", "by").order_by("created_at", "id"),
+        ),
     ]
+
+
+def latest_stage_clocks(case: Case) -> dict[str, StageClock | None]:
+    """The latest run of each center clock (accept, verify, feedback), from the prefetched clocks."""
+    latest: dict[str, StageClock | None] = {kind: None for kind in CENTER_CLOCKS}
+    for c in case.stage_clocks.all():
+        if c.clock in latest:
+            latest[c.clock] = c
+    return latest
 
 
 def case_detail_queryset(user: User) -> QuerySet[Case]:
@@ -135,6 +153,9 @@ def filter_cases(
     area=None,
     category=None,
     overdue: bool | None = None,
+    supervised: bool | None = None,
+    escalated: bool | None = None,
+    open: bool | None = None,
     q: str | None = None,
     created_from=None,
     created_to=None,
@@ -151,6 +172,13 @@ def filter_cases(
         qs = qs.filter(category=category)
     if overdue is not None:
         qs = qs.filter(overdue=overdue)
+    if open is not None:
+        qs = qs.filter(status__in=OPEN_STATUSES) if open else qs.exclude(status__in=OPEN_STATUSES)
+    if supervised is not None:
+        under = Supervision.objects.filter(replied_at__isnull=True).values("case_id")
+        qs = qs.filter(pk__in=under) if supervised else qs.exclude(pk__in=under)
+    if escalated is not None:
+        qs = qs.filter(ESCALATED) if escalated else qs.exclude(ESCALATED)
     for field, lo, hi in (("created_at", created_from, created_to), ("closed_at", closed_from, closed_to)):
         if lo is not None:
             qs = qs.filter(**{f"{field}__gte": _day_start(lo)})
@@ -170,15 +198,25 @@ def _day_start(day):
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
-# Queue tabs. Each is a filter on top of the visible cases.
-CENTER_TABS = ["new", "returned", "extensions", "due_soon", "overdue", "all"]
-DEPARTMENT_TABS = ["to_sign", "in_progress", "overdue", "done"]
+# Escalated (上报区中心): a case of a town now held by a center other than its town's.
+ESCALATED = Q(town__isnull=False) & ~Q(center_id=F("town_id"))
+
+# Queue tabs. Each is a filter on top of the visible cases. "escalated": what a town center
+# handed to the district, still listed for the town; "supervised" (被督办): open supervisions.
+CENTER_TABS = ["new", "returned", "extensions", "due_soon", "overdue", "supervised", "escalated", "all"]
+DEPARTMENT_TABS = ["to_sign", "in_progress", "overdue", "supervised", "done"]
 REPORTER_TABS = ["mine", "area"]
+# Every visible case (the home page's summary tiles open this tab with their filters).
+VISIBLE_TAB = "visible"
 
 
 def center_tab(qs: QuerySet[Case], tab: str, *, center_ids: list[int]) -> QuerySet[Case]:
+    if tab == "escalated":
+        return qs.filter(town_id__in=center_ids).exclude(center_id__in=center_ids)
     qs = qs.filter(center_id__in=center_ids)
     now = timezone.now()
+    if tab == "supervised":
+        return qs.filter(pk__in=Supervision.objects.filter(replied_at__isnull=True).values("case_id"))
     if tab == "new":
         return qs.filter(status=Status.REPORTED)
     if tab == "returned":
@@ -200,6 +238,12 @@ def department_tab(qs: QuerySet[Case], tab: str, *, department_ids: list[int]) -
         return qs.filter(pk__in=mine.filter(status=AssignmentStatus.SIGNED).values("case_id"))
     if tab == "overdue":
         return qs.filter(pk__in=mine.filter(overdue=True, status__in=ACTIVE_ASSIGNMENT_STATUSES).values("case_id"))
+    if tab == "supervised":
+        return qs.filter(
+            pk__in=Supervision.objects.filter(replied_at__isnull=True, department_id__in=department_ids).values(
+                "case_id"
+            )
+        )
     return qs.filter(
         pk__in=mine.filter(status__in=[AssignmentStatus.REPORTED, AssignmentStatus.HANDLED]).values("case_id")
     )
@@ -260,7 +304,16 @@ class Clocks:
         """The case's nearest running clock (red once the case is overdue)."""
         if case.overdue:
             return ClockColour.RED
-        return clock(case.dispatched_at, case.next_deadline_at, self.now, self.calendar)
+        # From the dispatch, or (a center clock before any dispatch) from the report.
+        return clock(case.dispatched_at or case.created_at, case.next_deadline_at, self.now, self.calendar)
+
+    def of_stage(self, c: StageClock | None) -> ClockColour:
+        """A center or reply clock: coloured while it runs (red once lapsed)."""
+        if c is None or c.stopped_at is not None:
+            return ClockColour.NONE
+        if c.alert == "red":
+            return ClockColour.RED
+        return clock(c.started_at, c.deadline, self.now, self.calendar)
 
     def of_assignment(self, a: Assignment) -> ClockColour:
         """A department's running clock: sign-in while pending, handling while the lead works on it."""

@@ -24,7 +24,7 @@ from .models import (
     Source,
     Urgency,
 )
-from .selectors import Clocks, category_by_ref, may_see_contact
+from .selectors import Clocks, category_by_ref, latest_stage_clocks, may_see_contact
 from .workflow import available_actions
 
 
@@ -124,7 +124,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Attachment
-        fields = ["id", "original_name", "content_type", "size", "url", "created_at"]
+        fields = ["id", "original_name", "content_type", "size", "url", "created_at", "phase"]
 
     def get_url(self, obj: Attachment) -> str:
         from django.urls import reverse
@@ -190,6 +190,7 @@ class CaseDetailSerializer(CaseListSerializer):
     involved_residents = serializers.SerializerMethodField()
     hotline_ticket = serializers.SerializerMethodField()
     contact = serializers.SerializerMethodField()
+    supervisions = serializers.SerializerMethodField()
 
     class Meta(CaseListSerializer.Meta):
         fields = CaseListSerializer.Meta.fields + [
@@ -211,6 +212,8 @@ class CaseDetailSerializer(CaseListSerializer):
             "available_actions",
             "hotline_ticket",
             "contact",
+            "feedback_unreachable",
+            "supervisions",
         ]
 
     def get_hotline_ticket(self, obj: Case) -> str:
@@ -239,7 +242,32 @@ class CaseDetailSerializer(CaseListSerializer):
 
     @extend_schema_field(serializers.DictField())
     def get_deadlines(self, obj: Case) -> dict:
-        return {"sign": obj.sign_deadline, "handle": obj.handle_deadline, "next": obj.next_deadline_at}
+        stages = latest_stage_clocks(obj)
+        return {
+            "sign": obj.sign_deadline,
+            "handle": obj.handle_deadline,
+            "next": obj.next_deadline_at,
+            # The center's clocks: the deadline of the latest run of each (None: never started).
+            **{kind: (c.deadline if c else None) for kind, c in stages.items()},
+        }
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_supervisions(self, obj: Case) -> list[dict]:
+        return [
+            {
+                "id": s.pk,
+                "department": {"id": s.department_id, "name": s.department.name},
+                "note": s.note,
+                "reply_within_hours": s.reply_within_hours,
+                "created_at": s.created_at,
+                "deadline": s.clock.deadline,
+                "overdue": s.clock.alert == "red",
+                "open": s.open,
+                "reply_note": s.reply_note,
+                "replied_at": s.replied_at,
+            }
+            for s in obj.supervisions.all()
+        ]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_available_actions(self, obj: Case) -> list[str]:

@@ -25,9 +25,9 @@ from grids.notifications import Message, notify_many
 from grids.services import sweep_visits
 
 from . import messages as messages_
-from .models import AlertLevel, Assignment, Clock, Urgency
+from .models import AlertLevel, Assignment, Clock, StageClock, Urgency
 from .services import cases_lapse
-from .services.lapse import DUE_FIELDS, Due
+from .services.lapse import DUE_FIELDS, STAGE_FIELDS, Due, DueStage, stage_clocks_lapse
 from .services.lapse import LapsedAlert as _Alert
 from .worktime import WorkingCalendar
 
@@ -85,6 +85,7 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
         if len(batch) < batch_size:
             break
     result.follow_ups = sweep_visits(now=now)  # field work: overdue special-population visits (帮教)
+    _sweep_stage_clocks(result, now=now, token=token, calendar=calendar, batch_size=batch_size)
     return result
 
 
@@ -198,3 +199,103 @@ def _notify(alerts: list[_Alert], escalations: dict[int, tuple[int, int]], *, no
                 )
             )
     notify_many(messages)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage clocks (issue 12): the center's accept, verify and feedback clocks and the reply clocks
+# of supervisions, found through the indexed `StageClock.next_deadline_at` the same way.
+
+
+def _sweep_stage_clocks(result: SweepResult, *, now: datetime, token: str, calendar, batch_size: int) -> None:
+    while True:
+        with transaction.atomic():
+            batch = [
+                DueStage(*row)
+                for row in StageClock.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(next_deadline_at__lte=now)
+                .order_by("next_deadline_at", "id")
+                .values_list(*STAGE_FIELDS)[:batch_size]
+            ]
+            if not batch:
+                break
+            result.batches += 1
+            lapsed = stage_clocks_lapse(due=batch, now=now, token=token)
+            if lapsed.alerts:
+                result.yellow += lapsed.yellow
+                result.red += lapsed.red
+                result.escalated += len(lapsed.escalations)
+                result.cases.update(al.case_id for al in lapsed.alerts)
+                # A reply clock runs against a department: told like a department's lapse.
+                replies = [al for al in lapsed.alerts if al.department_id is not None]
+                if replies:
+                    _notify(replies, lapsed.escalations, now=now, calendar=calendar)
+                center = [al for al in lapsed.alerts if al.department_id is None]
+                if center:
+                    _notify_center(center, lapsed.escalations, now=now, calendar=calendar)
+        if len(batch) < batch_size:
+            break
+
+
+def _notify_center(alerts: list[_Alert], escalations: dict[int, tuple[int, int]], *, now: datetime, calendar) -> None:
+    """A center clock warns its center (yellow); a lapse is told to the center(s) and the officials
+    over the case (red), each in one digest when many lapse at once."""
+    overseers = audiences.Overseers(
+        department_ids=(),
+        center_ids={al.case.center_id for al in alerts} | {pair[0] for pair in escalations.values()},
+        area_paths={al.case.area_path for al in alerts},
+    )
+    morning = calendar.next_working_time(now)
+    clock_names = {clock: label(clock.label) for clock in Clock}
+    case_url = reverse("case_detail", args=[0]).replace("/0/", "/{}/")
+    per_user: dict[int, list[_Alert]] = defaultdict(list)
+    users: dict[int, object] = {}
+    for al in alerts:
+        if al.level == AlertLevel.YELLOW:
+            recipients = overseers.center(al.case.center_id)
+        else:
+            centers = {al.case.center_id} | ({escalations[al.case_id][0]} if al.case_id in escalations else set())
+            recipients = overseers.red_overseers(area_path=al.case.area_path, center_ids=centers)
+        for user in recipients:
+            per_user[user.pk].append(al)
+            users[user.pk] = user
+    messages = []
+    for user_id, items in per_user.items():
+        if audiences.needs_digest(len(items)):
+            red = [al for al in items if al.level == AlertLevel.RED]
+            messages.append(
+                Message(
+                    [users[user_id]],
+                    "deadline_red" if red else "deadline_yellow",
+                    key=messages_.DEADLINE_RED_DIGEST,
+                    params={"count": len({al.case_id for al in items}), "escalated": len(escalations)},
+                    url=reverse("case_list") + "?tab=overdue",
+                    deliver_after=now if any(al.case.urgency != Urgency.NORMAL for al in items) else morning,
+                    dedupe_key=f"stage-digest:{token_of(items)}:{user_id}",
+                )
+            )
+            continue
+        for al in items:
+            params = {"number": al.case.number, "clock": clock_names[al.clock]}
+            if al.level == AlertLevel.YELLOW:
+                key = messages_.CENTER_CLOCK_YELLOW
+                params["deadline"] = timezone.localtime(al.deadline).strftime("%Y-%m-%d %H:%M")
+            elif al.case_id in escalations:
+                key = messages_.CENTER_CLOCK_RED_ESCALATED
+            else:
+                key = messages_.CENTER_CLOCK_RED
+            messages.append(
+                Message(
+                    [users[user_id]],
+                    "deadline_yellow" if al.level == AlertLevel.YELLOW else "deadline_red",
+                    key=key,
+                    params=params,
+                    url=case_url.format(al.case_id),
+                    deliver_after=now if al.case.urgency != Urgency.NORMAL else morning,
+                    dedupe_key=f"alert:{al.pk}",
+                )
+            )
+    notify_many(messages)
+
+
+def token_of(items: list[_Alert]) -> str:
+    return f"{items[0].sweep}:{items[0].pk}"

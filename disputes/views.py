@@ -20,10 +20,10 @@ from grids.validators import mask, normalize_phone
 
 from . import events, selectors, services
 from .actions import form_for, perform_action
-from .forms import CaseFilterForm, CaseForm, HotlineForm
+from .forms import PHOTO_ACTIONS, CaseFilterForm, CaseForm, HotlineForm
 from .labels import TAB_LABELS
-from .models import Attachment
-from .workflow import TRANSITIONS, ActionConflict, ActionNotAllowed, available_actions
+from .models import Attachment, AttachmentPhase, Clock
+from .workflow import TRANSITIONS, ActionConflict, ActionNotAllowed, available_actions, blocked_actions
 
 
 def _tabs_for(scope) -> list[str]:
@@ -54,20 +54,19 @@ def case_list(request: HttpRequest) -> HttpResponse:
     scope = get_scope(request.user)
     tabs = _tabs_for(scope)
     tab = request.GET.get("tab") or tabs[0]
-    if tab not in tabs and tab != "all":
+    if tab not in tabs and tab not in ("all", selectors.VISIBLE_TAB):
         tab = tabs[0]
     form = CaseFilterForm(request.GET or None, user=request.user)
-    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    filters = form.filters()
+    visible = selectors.cases_visible_to(request.user)
+    # Each tab shows its count (one COUNT per tab, over the same visible cases the list uses).
+    counts = {t: _apply_tab(visible, t, request.user, scope).count() for t in tabs}
     qs = _apply_tab(selectors.case_list_queryset(request.user), tab, request.user, scope)
-    qs = selectors.filter_cases(
-        qs,
-        status=filters.get("status") or None,
-        area=filters.get("area"),
-        category=filters.get("category"),
-        q=filters.get("q") or None,
-    )
+    qs = selectors.filter_cases(qs, **filters)
     page = CappedPaginator(qs, 20).get_page(request.GET.get("page"))
-    clocks = selectors.Clocks().preload(m for c in page.object_list for m in (c.dispatched_at, c.next_deadline_at))
+    clocks = selectors.Clocks().preload(
+        m for c in page.object_list for m in (c.dispatched_at or c.created_at, c.next_deadline_at)
+    )
     rows = [(case, clocks.of_case(case)) for case in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
@@ -75,7 +74,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         request,
         "disputes/case_list.html",
         {
-            "tabs": [(t, TAB_LABELS[t]) for t in tabs],
+            "tabs": [(t, TAB_LABELS[t], counts[t]) for t in tabs],
+            "extra_tab": (tab, TAB_LABELS.get(tab, tab)) if tab not in tabs else None,
             "tab": tab,
             "form": form,
             "page": page,
@@ -134,8 +134,14 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _render_detail(request: HttpRequest, case, failed_action: str = "", failed_form=None) -> HttpResponse:
-    clocks = selectors.Clocks().preload(m for a in case.assignments.all() for m in (a.dispatched_at, a.handle_deadline))
+    stages = selectors.latest_stage_clocks(case)
+    moments = [m for a in case.assignments.all() for m in (a.dispatched_at, a.handle_deadline)]
+    moments += [m for c in case.stage_clocks.all() for m in (c.started_at, c.deadline)]
+    clocks = selectors.Clocks().preload(moments)
     assignments = [(a, clocks.of_assignment(a)) for a in case.assignments.all()]
+    center_clocks = [(Clock(kind).label, c, clocks.of_stage(c)) for kind, c in stages.items() if c is not None]
+    supervisions = [(s, clocks.of_stage(s.clock)) for s in case.supervisions.all()]
+    photos = list(case.attachments.all())
     actions = []
     for t in available_actions(request.user, case):
         form = failed_form if t.action == failed_action else form_for(t.action, user=request.user, case=case)
@@ -149,6 +155,12 @@ def _render_detail(request: HttpRequest, case, failed_action: str = "", failed_f
             "assignments": assignments,
             "actions": actions,
             "open_action": failed_action,
+            "center_clocks": center_clocks,
+            "supervisions": supervisions,
+            "blocked": blocked_actions(request.user, case),
+            "photo_actions": PHOTO_ACTIONS,
+            "before": [p for p in photos if p.phase != AttachmentPhase.AFTER],
+            "after": [p for p in photos if p.phase == AttachmentPhase.AFTER],
             "events": [(e, events.label(e), events.system_note(e)) for e in case.events.all()],
             "map_data": map_data,
             "contact": _contact(request.user, case),
@@ -178,7 +190,7 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404
     case = get_object_or_404(selectors.case_detail_queryset(request.user), pk=pk)
     try:
-        perform_action(user=request.user, case=case, action=action, data=request.POST)
+        perform_action(user=request.user, case=case, action=action, data=request.POST, files=request.FILES)
     except ActionNotAllowed as exc:
         messages.error(request, str(exc))
         return redirect("case_detail", pk=pk)

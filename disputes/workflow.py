@@ -40,6 +40,8 @@ class Actor(StrEnum):
     ASSIGNEE = "assignee"  # staff of a department with an active assignment
     LEAD = "lead"  # staff of the active lead department
     CO = "co"  # staff of an active co-department
+    SUPERVISOR = "supervisor"  # an official over the case's area, or staff of a center above the case
+    SUPERVISED = "supervised"  # staff of the department with the case's open supervision (督办)
 
 
 Guard = Callable[[Case], str | None]
@@ -70,6 +72,24 @@ def _no_pending_extension(case: Case) -> str | None:
 def _dissatisfied(case: Case) -> str | None:
     if case.satisfaction != Satisfaction.DISSATISFIED:
         return gettext("只有回访不满意的事项才能重新办理")
+    return None
+
+
+def _open_supervision(case: Case):
+    return next((s for s in case.supervisions.all() if s.replied_at is None), None)
+
+
+def _may_supervise(case: Case) -> str | None:
+    if _open_supervision(case) is not None:
+        return gettext("已有督办待回复")
+    if not any(a.role == AssignmentRole.LEAD and a.active for a in case.assignments.all()):
+        return gettext("没有在办的主办部门")
+    return None
+
+
+def _supervised(case: Case) -> str | None:
+    if _open_supervision(case) is None:
+        return gettext("没有待回复的督办")
     return None
 
 
@@ -158,6 +178,15 @@ TABLE: list[Transition] = [
         guard=_at_town_center,
         style="danger",
     ),
+    Transition("supervise", _("督办"), OPEN_WORK, None, Actor.SUPERVISOR, guard=_may_supervise, style="danger"),
+    Transition(
+        "reply",
+        _("督办回复"),
+        frozenset(s for s in Status if s not in (Status.CLOSED, Status.REJECTED, Status.MERGED)),
+        None,
+        Actor.SUPERVISED,
+        guard=_supervised,
+    ),
 ]
 TRANSITIONS: dict[str, Transition] = {t.action: t for t in TABLE}
 ACTION_NAMES = list(TRANSITIONS)
@@ -201,7 +230,18 @@ def standing(user: User, case: Case) -> Standing:
             actors.add(Actor.GRID_WORKER)
     if Actor.CENTER in actors or Actor.GRID_WORKER in actors:
         actors.add(Actor.CENTER_OR_GRID_WORKER)
+    for grant in scope.grants:
+        # 督办: officials over the case's area; centers at or above the case's center.
+        if grant.area is None or grant.role not in (Role.OFFICIAL, Role.CENTER_STAFF):
+            continue
+        if grant.role == Role.OFFICIAL and case.area_path.startswith(grant.area.path):
+            actors.add(Actor.SUPERVISOR)
+        if grant.role == Role.CENTER_STAFF and case.center.path.startswith(grant.area.path):
+            actors.add(Actor.SUPERVISOR)
     department_ids = set(scope.department_ids())
+    supervision = _open_supervision(case)
+    if supervision is not None and supervision.department_id in department_ids:
+        actors.add(Actor.SUPERVISED)
     mine = [a for a in case.assignments.all() if a.department_id in department_ids and a.active]
     mine.sort(key=lambda a: a.role != AssignmentRole.LEAD)
     if mine:
@@ -256,6 +296,23 @@ def authorize(user: User, case: Case, action: str) -> Assignment | None:
         if problem:
             raise ActionConflict(problem)
     return assignment
+
+
+def blocked_actions(user: User, case: Case) -> list[tuple[Transition, str]]:
+    """The actions this user could take in this state but for a guard, and why not (e.g. the lead
+    sees that 办结 waits for a co-department's report)."""
+    st = standing(user, case)
+    result = []
+    for t in TABLE:
+        if t.guard is None or t.actor not in st.actors or case.status not in t.sources:
+            continue
+        assignment = _assignment_for(t, st)
+        if t.assignment_sources and (assignment is None or assignment.status not in t.assignment_sources):
+            continue
+        problem = t.guard(case)
+        if problem:
+            result.append((t, problem))
+    return result
 
 
 def available_actions(user: User, case: Case) -> list[Transition]:

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
+from django.db.models import Count
 from django.utils import timezone
 
 from disputes import stats
 from disputes.mediation.figures import mediation_figures
-from disputes.models import Category
+from disputes.models import Case, Category, Supervision
 from disputes.stats import GOOD_SATISFACTION
 from grids.dbrouter import replica_reads
 from grids.figures import patrol_figures
@@ -65,6 +66,7 @@ def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict
             "closed": total["closed"],
             "on_time_rate": _rate(total["on_time"], total["handled"]),
             **_three_rates(total),
+            "feedback_unreachable": _unreachable(area, *period),
         },
         "trend": {
             "days": [d.isoformat() for d in days],
@@ -73,7 +75,7 @@ def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict
         },
         "categories": _categories(figures.rows(*period, ("category",))),
         "children": _children(area, by_child, open_now, user),
-        "departments": _departments(figures.rows(*period, ("department",))),
+        "departments": _departments(figures.rows(*period, ("department",)), open_supervisions(area)),
         "sources": cases_by_source(area, *period),
         "generated_at": now.isoformat(),
         "patrols": patrol_figures(area=area, start=start, end=end, user=user, now=now),
@@ -141,13 +143,22 @@ def _children(area: Area, by_child: dict[tuple, Counter], open_now: dict[str, Co
     return result
 
 
-def _departments(by_department: dict[tuple, Counter]) -> list[dict]:
-    """The department league: overdue work (red alerts), returns and extensions in the period."""
+def _departments(by_department: dict[tuple, Counter], supervised: dict[int, int] | None = None) -> list[dict]:
+    """The department league: overdue work (red alerts, missed supervision replies included),
+    returns and extensions in the period, and the supervisions (督办) open now."""
+    supervised = supervised or {}
     counts = {
-        department: {"overdue": c["red_alerts"], "returns": c["returns"], "extensions": c["ext_requested"]}
+        department: {
+            "overdue": c["red_alerts"],
+            "returns": c["returns"],
+            "extensions": c["ext_requested"],
+            "supervised": supervised.get(department, 0),
+        }
         for (department,), c in by_department.items()
         if department is not None and (c["red_alerts"] or c["returns"] or c["ext_requested"])
     }
+    for department, n in supervised.items():
+        counts.setdefault(department, {"overdue": 0, "returns": 0, "extensions": 0, "supervised": n})
     names = dict(Department.objects.filter(pk__in=counts).values_list("pk", "name"))
     rows = [{"id": pk, "name": names[pk], **figures} for pk, figures in counts.items()]
     return sorted(rows, key=lambda r: (-r["overdue"], -r["returns"], -r["extensions"], r["name"]))
@@ -177,3 +188,24 @@ def cases_by_source(area: Area, start: date, end: date) -> dict[str, int]:
         .values_list("source", "n")
     )
     return {source: counts.get(source, 0) for source in SOURCES}
+
+
+def open_supervisions(area: Area) -> dict[int, int]:
+    """Supervisions (督办) waiting for a reply now, per department, over the area's cases."""
+    rows = (
+        Supervision.objects.filter(replied_at__isnull=True, case__area_path__startswith=area.path)
+        .values("department")
+        .annotate(n=Count("id"))
+    )
+    return {row["department"]: row["n"] for row in rows}
+
+
+def _unreachable(area: Area, start: date, end: date) -> int:
+    """无法回访: cases closed in [start, end) without feedback because the resident could not be
+    reached; counted apart from the satisfaction rate's answers."""
+    from grids.periods import day_bounds
+
+    lo, hi = day_bounds(start, end)
+    return Case.objects.filter(
+        area_path__startswith=area.path, feedback_unreachable=True, closed_at__gte=lo, closed_at__lt=hi
+    ).count()

@@ -147,6 +147,7 @@ def seed_demo_cases(
         ]
         case.next_deadline_at = min(clocks) if clocks else None
     Case.objects.bulk_update(cases, ["next_deadline_at"], batch_size=500)
+    _center_clocks(cases)
     CaseEvent.objects.bulk_create(events, batch_size=1000)
     permissions = list(Permission.objects.filter(content_type__app_label="disputes", codename__in=["view_case"]))
     CaseGroupObjectPermission.objects.bulk_create(
@@ -302,3 +303,26 @@ def _history(case, lead, *, staff_of, now, rng, users, events, assignments) -> N
         return
     case.status, case.closed_at, case.updated_at = Status.CLOSED, closed, closed
     event("close", closed, Status.VERIFIED, Status.CLOSED, actor=center_actor)
+
+
+def _center_clocks(cases: list[Case]) -> None:
+    """The center's running clocks (issue 12) of the open cases waiting on the center: accept from
+    the report, verify from handled, feedback from verified (approximated by the last update)."""
+    from disputes.models import Clock, StageClock
+    from disputes.services.clocks import stage_next_look
+
+    calendar = deadlines.WorkingCalendar()
+    starts = {Status.REPORTED: (Clock.ACCEPT, "created_at"), Status.HANDLED: (Clock.VERIFY, "handled_at")}
+    starts[Status.VERIFIED] = (Clock.FEEDBACK, "updated_at")
+    clocks = []
+    for case in cases:
+        if case.status not in starts:
+            continue
+        kind, field = starts[case.status]
+        start = getattr(case, field) or case.updated_at
+        deadline = calendar.add_working_hours(start, case.category.center_hours(kind, case.urgency))
+        c = StageClock(case=case, clock=kind, started_at=start, deadline=deadline)
+        c.warn_at = deadlines.warn_at(start, deadline, calendar)
+        c.next_deadline_at = stage_next_look(c)
+        clocks.append(c)
+    StageClock.objects.bulk_create(clocks, batch_size=500)

@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Issue 12: with DEBUG on, Django's debug pages for superusers only (governance/errors.py).
+    "governance.errors.FriendlyErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "governance.urls"

@@ -19,8 +19,6 @@ urlpatterns = [
     path("open311/v2/", include("disputes.open311_urls")),  # Open311 GeoReport v2 (issue 15)
 ]
 
-# Hardening (issue 18): under /api/ a 404 (an unknown action, a malformed id) is JSON too.
-handler404 = "grids.api_base.api_not_found"
 
 # Issue 16 (phone and offline): the installable app (manifest, service worker at the root scope).
 from . import pwa  # noqa: E402
@@ -30,3 +28,8 @@ urlpatterns += [
     path("sw.js", pwa.service_worker, name="service_worker"),
     path("offline/", pwa.offline, name="offline"),
 ]
+
+# Issue 12: error pages in the app's layout (governance/errors.py).
+handler403 = "governance.errors.permission_denied"
+handler404 = "governance.errors.page_not_found"  # JSON under /api/ (issue 18)
+handler500 = "governance.errors.server_error"

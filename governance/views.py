@@ -25,7 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
     scope = get_scope(user)
     visible = case_selectors.cases_visible_to(user)
     today = timezone.localdate()
-    context: dict = {"home_area": scope.home_area()}
+    context: dict = {"home_area": scope.home_area(), "today": today}
 
     # One aggregate over the visible cases for the summary tiles.
     context["summary"] = visible.aggregate(

@@ -121,3 +121,39 @@ class Overseers:
             users += self._centers[center_id]
         users += [u for path, u in self._officials if area_path.startswith(path)]
         return users
+
+    def center(self, center_id: int) -> list[User]:
+        """A center clock (accept, verify, feedback) is near its limit: the center that holds it."""
+        return self._centers[center_id]
+
+
+# --- Issue 12: the reporter hears back; supervision (督办) and its reply -----------------------
+# | a case accepted, handled, closed (`case_reporter`) | the person who reported it               |
+# | a supervision (`supervision_step` "supervise")    | staff of the supervised department        |
+# | its reply (`supervision_step` "reply")            | the supervisor and the case's center      |
+# | a center clock warns (`Overseers.center`)         | staff of the case's center                |
+
+
+def case_reporter(reporter: User | None, *, by: User | None = None) -> list[User]:
+    """The person who reported a case hears when it is accepted, handled and closed (not of their
+    own acts)."""
+    if reporter is None or not reporter.is_active or (by is not None and reporter.pk == by.pk):
+        return []
+    return [reporter]
+
+
+SUPERVISION_STEPS = frozenset({"supervise", "reply"})
+
+
+def supervision_step(
+    step: str, *, department_id: int, center_id: int, supervisor: User | None = None, by: User | None = None
+) -> list[User]:
+    """督办 goes to the supervised department's staff; the reply to the supervisor and the center."""
+    if step not in SUPERVISION_STEPS:
+        raise ValueError(f"no audience for supervision step {step!r}")
+    if step == "supervise":
+        return department_staff([department_id], exclude=by)
+    users = {u.pk: u for u in center_staff([center_id], exclude=by)}
+    if supervisor is not None and (by is None or supervisor.pk != by.pk):
+        users.setdefault(supervisor.pk, supervisor)
+    return list(users.values())

@@ -24,16 +24,18 @@ from grids.selectors import get_scope
 from grids.services import patrol_case_reported
 
 from .. import deadlines, events, resident_sms, stats
-from ..announce import announce
+from ..announce import announce, announce_co_withdrew, announce_reporter, announce_supervision
 from ..models import (
     ACTIVE_ASSIGNMENT_STATUSES,
     Assignment,
     AssignmentRole,
     AssignmentStatus,
     Attachment,
+    AttachmentPhase,
     Case,
     CaseNumberSequence,
     Category,
+    Clock,
     ExtensionRequest,
     ExtensionStatus,
     Kind,
@@ -41,11 +43,13 @@ from ..models import (
     Satisfaction,
     Source,
     Status,
+    Supervision,
     Urgency,
 )
 from ..selectors import may_report, may_report_in
 from ..uploads import validate_uploads
 from ..workflow import ActionNotAllowed, authorize, target_of
+from .clocks import clock_start, clock_stop, clocks_recompute, running_deadlines
 
 # What dispatch grants a department's group on the case (read by selectors.cases_visible_to).
 CASE_PERMISSIONS = ("view_case",)
@@ -77,7 +81,7 @@ def _lock(case: Case) -> Case:
     locked = (
         Case.objects.select_for_update(of=("self",))
         .select_related("center", "category", "area")
-        .prefetch_related("assignments__department", "extensions")
+        .prefetch_related("assignments__department", "extensions", "supervisions")
         .get(pk=case.pk)
     )
     locked._open_state = stats.open_state(locked)  # what `_save` compares against
@@ -134,6 +138,7 @@ def refresh_clocks(case: Case) -> None:
         case.sign_deadline = lead.sign_deadline
         case.handle_deadline = lead.handle_deadline
     clocks = [a.sign_deadline if a.status == AssignmentStatus.PENDING else a.handle_deadline for a in active]
+    clocks += running_deadlines(case)  # the center's clocks and a supervision's reply clock
     case.next_deadline_at = min(clocks) if clocks else None
     case.save(update_fields=["next_deadline_at", "sign_deadline", "handle_deadline"])
 
@@ -168,6 +173,35 @@ def _district_of(area: Area) -> Area:
     if area.level == Level.DISTRICT:
         return area
     return Area.objects.get(code=area.ancestor_codes[0])
+
+
+def _store(case: Case, by: User, files: Sequence, validated: Sequence, *, phase: str) -> None:
+    for f, info in zip(files, validated, strict=True):
+        token = token_hex(16)
+        attachment = Attachment(
+            case=case,
+            token=token,
+            phase=phase,
+            original_name=getattr(f, "name", "upload")[:200],
+            content_type=info.content_type,
+            extension=info.extension,
+            size=info.size,
+            uploaded_by=by,
+        )
+        attachment.file.save(f"{token}.{info.extension}", f, save=False)
+        attachment.save()
+
+
+def _attach(case: Case, by: User, files: Sequence, *, phase: str) -> None:
+    """Photos taken with an action (handling, resolving on site, verifying: "after" photos)."""
+    files = [f for f in files if f]
+    if not files:
+        return
+    try:
+        validated = validate_uploads(files)
+    except ValidationError as exc:
+        raise ValidationError({"photos": exc.messages}) from exc
+    _store(case, by, files, validated, phase=phase)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,20 +358,9 @@ def case_create(
         patrol_case_reported(patrol=patrol)
     if involved_residents:
         case.involved_residents.set(involved_residents)
-    for f, info in zip(files, validated, strict=True):
-        token = token_hex(16)
-        attachment = Attachment(
-            case=case,
-            token=token,
-            original_name=getattr(f, "name", "upload")[:200],
-            content_type=info.content_type,
-            extension=info.extension,
-            size=info.size,
-            uploaded_by=by,
-        )
-        attachment.file.save(f"{token}.{info.extension}", f, save=False)
-        attachment.save()
+    _store(case, by, files, validated, phase=AttachmentPhase.BEFORE)
     stats.touch(now)
+    clock_start(case=case, clock=Clock.ACCEPT, now=now)
     events.case_created(case, by=by, attachments=len(validated), at=now)
     return case
 
@@ -352,7 +375,9 @@ def case_accept(*, case: Case, by: User, comment: str = "") -> Case:
     case, _a, before = _begin(case, by, "accept")
     _apply_target(case, "accept")
     _save(case, "status")
-    events.case_accepted(case, by=by, from_status=before, comment=comment)
+    clock_stop(case=case, clocks=[Clock.ACCEPT])
+    event = events.case_accepted(case, by=by, from_status=before, comment=comment)
+    announce_reporter(case, "accept", by=by, event_id=event.pk)
     resident_sms.queue(case, "accepted")  # a resident who left a phone on /report/ hears back
     return case
 
@@ -366,6 +391,7 @@ def case_reject(*, case: Case, by: User, reason: str) -> Case:
     _apply_target(case, "reject")
     case.closed_at = timezone.now()
     _save(case, "status", "closed_at")
+    clock_stop(case=case, clocks=[Clock.ACCEPT])
     events.case_rejected(case, by=by, from_status=before, reason=reason.strip())
     return case
 
@@ -382,6 +408,7 @@ def case_merge(*, case: Case, by: User, into: Case) -> Case:
     case.merged_into = into
     case.closed_at = timezone.now()
     _save(case, "status", "merged_into", "closed_at")
+    clock_stop(case=case, clocks=[Clock.ACCEPT])
     events.case_merged(case, by=by, from_status=before, into=into)
     return case
 
@@ -486,11 +513,14 @@ def case_refuse_extension(*, case: Case, by: User, comment: str = "") -> Case:
 
 
 @transaction.atomic
-def case_verify(*, case: Case, by: User, comment: str = "") -> Case:
+def case_verify(*, case: Case, by: User, comment: str = "", files: Sequence = ()) -> Case:
     """核查: the center or the grid worker checks on site that the work is done."""
     case, _a, before = _begin(case, by, "verify")
     _apply_target(case, "verify")
     _save(case, "status")
+    clock_stop(case=case, clocks=[Clock.VERIFY])
+    clock_start(case=case, clock=Clock.FEEDBACK)
+    _attach(case, by, files, phase=AttachmentPhase.AFTER)
     events.case_verified(case, by=by, from_status=before, comment=comment)
     return case
 
@@ -510,6 +540,7 @@ def case_rework(*, case: Case, by: User, reason: str) -> Case:
     case.handled_at = None
     _save(case, "status", "handled_at")
     refresh_clocks(case)
+    clock_stop(case=case, clocks=[Clock.VERIFY])
     events.case_reworked(case, by=by, from_status=before, reason=reason.strip())
     return case
 
@@ -522,7 +553,9 @@ def case_feedback(*, case: Case, by: User, satisfaction: str, comment: str = "")
     case, _a, before = _begin(case, by, "feedback")
     stats.invalidate_case(case)  # it may change what finished days counted
     case.satisfaction = satisfaction
-    _save(case, "satisfaction")
+    case.feedback_unreachable = False
+    _save(case, "satisfaction", "feedback_unreachable")
+    clock_stop(case=case, clocks=[Clock.FEEDBACK])
     events.feedback_given(case, by=by, from_status=before, satisfaction=satisfaction, comment=comment)
     return case
 
@@ -537,19 +570,26 @@ def case_reopen(*, case: Case, by: User, reason: str) -> Case:
     _apply_target(case, "reopen")
     case.handled_at = None
     _save(case, "status", "handled_at")
+    clock_stop(case=case, clocks=[Clock.FEEDBACK])
     events.case_reopened(case, by=by, from_status=before, reason=reason.strip())
     return case
 
 
 @transaction.atomic
-def case_close(*, case: Case, by: User, comment: str = "") -> Case:
-    """结案: the case is closed and archived."""
+def case_close(*, case: Case, by: User, comment: str = "", unreachable: bool = False) -> Case:
+    """结案: the case is closed and archived. It needs the feedback step (回访), or the explicit
+    reason that the resident could not be reached (无法回访), which the figures count apart."""
     case, _a, before = _begin(case, by, "close")
+    if not case.satisfaction and not unreachable:
+        raise ValidationError({"unreachable": [_("请先回访;无法联系到群众时请勾选“无法回访”")]})
     _apply_target(case, "close")
     case.closed_at = timezone.now()
     case.next_deadline_at = None
-    _save(case, "status", "closed_at", "next_deadline_at")
-    events.case_closed(case, by=by, from_status=before, comment=comment)
+    case.feedback_unreachable = bool(unreachable and not case.satisfaction)
+    _save(case, "status", "closed_at", "next_deadline_at", "feedback_unreachable")
+    clock_stop(case=case, clocks=list(Clock))
+    event = events.case_closed(case, by=by, from_status=before, comment=comment, unreachable=case.feedback_unreachable)
+    announce_reporter(case, "close", by=by, event_id=event.pk)
     resident_sms.queue(case, "closed")
     return case
 
@@ -579,7 +619,7 @@ def case_escalate(*, case: Case, by: User, reason: str) -> Case:
 
 
 @transaction.atomic
-def case_resolve_on_site(*, case: Case, by: User, result: str) -> Case:
+def case_resolve_on_site(*, case: Case, by: User, result: str, files: Sequence = ()) -> Case:
     """就地化解: 小事不出网格 — the grid worker settles a small matter at once; it still gets feedback."""
     if not result or not result.strip():
         raise ValidationError({"result": [_("请填写化解情况")]})
@@ -587,6 +627,9 @@ def case_resolve_on_site(*, case: Case, by: User, result: str) -> Case:
     _apply_target(case, "resolve_on_site")
     case.handled_at = timezone.now()
     _save(case, "status", "handled_at")
+    clock_stop(case=case, clocks=[Clock.ACCEPT])
+    clock_start(case=case, clock=Clock.FEEDBACK)
+    _attach(case, by, files, phase=AttachmentPhase.AFTER)
     events.case_resolved_on_site(case, by=by, from_status=before, result=result.strip())
     return case
 
@@ -651,7 +694,10 @@ def case_return(*, case: Case, by: User, reason_code: str, reason: str) -> Case:
         reason=reason.strip(),
         withdrawn=withdrawn,
     )
-    announce(case, "return", by=by, event_id=event.pk)
+    if assignment.role == AssignmentRole.LEAD:
+        announce(case, "return", by=by, event_id=event.pk)
+    else:  # a co-department's part ends; the lead works on, nothing to re-dispatch
+        announce_co_withdrew(case, department=assignment.department, by=by, event_id=event.pk)
     return case
 
 
@@ -700,7 +746,7 @@ def case_report(*, case: Case, by: User, result: str) -> Case:
 
 
 @transaction.atomic
-def case_handle(*, case: Case, by: User, result: str) -> Case:
+def case_handle(*, case: Case, by: User, result: str, files: Sequence = ()) -> Case:
     """办结: the lead department finishes. Allowed only once every co-department reported or returned."""
     if not result or not result.strip():
         raise ValidationError({"result": [_("请填写办理结果")]})
@@ -712,8 +758,11 @@ def case_handle(*, case: Case, by: User, result: str) -> Case:
     case.handled_at = now
     _save(case, "status", "handled_at")
     refresh_clocks(case)
+    clock_start(case=case, clock=Clock.VERIFY, now=now)
+    _attach(case, by, files, phase=AttachmentPhase.AFTER)
     event = events.case_handled(case, by=by, from_status=before, assignment=assignment, result=result.strip())
     announce(case, "handle", by=by, event_id=event.pk)
+    announce_reporter(case, "handle", by=by, event_id=event.pk)
     return case
 
 
@@ -737,8 +786,65 @@ def case_reclassify(*, case: Case, by: User, category: Category | None = None, u
         a.sign_warn_at = None  # recomputed from the new limit
         a.save(update_fields=["sign_deadline", "handle_deadline", "sign_warn_at"])
     refresh_clocks(case)
+    clocks_recompute(case=case)
     stats.invalidate_case(case)  # and the days of its new limits
     events.case_reclassified(case, by=by, before=before, after={"category": case.category_id, "urgency": case.urgency})
+    return case
+
+
+# ---------------------------------------------------------------------------------------------
+# Supervision (督办) by hand and the department's reply
+
+SUPERVISION_NOTE_MAX = 500
+REPLY_HOURS_MAX = 240
+
+
+@transaction.atomic
+def case_supervise(*, case: Case, by: User, note: str, reply_within_hours: int) -> Case:
+    """督办: an official or a center above the case demands a reply from the lead department
+    within `reply_within_hours` working hours; the reply clock lapses like any other clock."""
+    errors: dict[str, list[str]] = {}
+    if not note or not note.strip():
+        errors["note"] = [_("请填写督办意见")]
+    elif len(note.strip()) > SUPERVISION_NOTE_MAX:
+        errors["note"] = [_("督办意见不能超过 %(max)s 字") % {"max": SUPERVISION_NOTE_MAX}]
+    if not isinstance(reply_within_hours, int) or not 1 <= reply_within_hours <= REPLY_HOURS_MAX:
+        errors["reply_within_hours"] = [_("回复时限须在 1 到 %(max)s 个工作小时之间") % {"max": REPLY_HOURS_MAX}]
+    if errors:
+        raise ValidationError(errors)
+    case, _a, before = _begin(case, by, "supervise")
+    lead = next(a for a in case.assignments.all() if a.role == AssignmentRole.LEAD and a.active)
+    now = timezone.now()
+    clock = clock_start(case=case, clock=Clock.REPLY, hours=reply_within_hours, department=lead.department, now=now)
+    supervision = Supervision.objects.create(
+        case=case,
+        department=lead.department,
+        by=by,
+        note=note.strip(),
+        reply_within_hours=reply_within_hours,
+        created_at=now,
+        clock=clock,
+    )
+    event = events.case_supervised(case, by=by, from_status=before, supervision=supervision)
+    announce_supervision(case, supervision, "supervise", by=by, event_id=event.pk)
+    return case
+
+
+@transaction.atomic
+def case_reply(*, case: Case, by: User, note: str) -> Case:
+    """督办回复: the supervised department answers the open supervision; its reply clock stops."""
+    if not note or not note.strip():
+        raise ValidationError({"note": [_("请填写回复内容")]})
+    if len(note.strip()) > SUPERVISION_NOTE_MAX:
+        raise ValidationError({"note": [_("回复内容不能超过 %(max)s 字") % {"max": SUPERVISION_NOTE_MAX}]})
+    case, _a, before = _begin(case, by, "reply")
+    supervision = Supervision.objects.select_for_update().get(case=case, replied_at__isnull=True)
+    now = timezone.now()
+    supervision.reply_note, supervision.replied_by, supervision.replied_at = note.strip(), by, now
+    supervision.save(update_fields=["reply_note", "replied_by", "replied_at"])
+    clock_stop(case=case, clocks=[Clock.REPLY], now=now)
+    event = events.supervision_replied(case, by=by, from_status=before, supervision=supervision)
+    announce_supervision(case, supervision, "reply", by=by, event_id=event.pk)
     return case
 
 
@@ -762,6 +868,8 @@ ACTION_SERVICES = {  # every public transition has its service: tests/disputes/t
     "reopen": case_reopen,
     "close": case_close,
     "escalate": case_escalate,
+    "supervise": case_supervise,
+    "reply": case_reply,
 }
 
 __all__ = ["ACTION_SERVICES", "Kind", "case_create", "refresh_clocks"]  # Kind: re-exported for the API

@@ -15,6 +15,7 @@ runs on PostgreSQL and SQLite alike.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -24,7 +25,16 @@ from django.db import connection, transaction
 from grids.models import Area, Department, Level
 
 from .. import events, stats
-from ..models import OPEN_STATUSES, AlertLevel, Assignment, AssignmentStatus, Case, Clock, DeadlineAlert
+from ..models import (
+    OPEN_STATUSES,
+    AlertLevel,
+    Assignment,
+    AssignmentStatus,
+    Case,
+    Clock,
+    DeadlineAlert,
+    StageClock,
+)
 
 
 @dataclass
@@ -339,3 +349,193 @@ def _apply(alerts: list[LapsedAlert], sql: _Sql) -> dict[int, tuple[int, int]]:
     events.insert_many(pending)
     stats.count_open({path: tuple(d) for path, d in changes.items()})
     return escalations
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage clocks (issue 12): the center's accept, verify and feedback clocks and a supervision's
+# reply clock lapse through the same alerts, events, overdue marks and escalations, exactly once
+# per (stage clock, level).
+
+
+@dataclass
+class DueStage:
+    """A due stage clock as the sweep reads it."""
+
+    id: int
+    case_id: int
+    clock: str
+    department_id: int | None
+    warn_at: datetime | None
+    deadline: datetime
+    alert: str
+    stopped_at: datetime | None
+    next_deadline_at: datetime | None = None
+
+
+STAGE_FIELDS = [f for f in DueStage.__dataclass_fields__ if f != "next_deadline_at"]
+
+
+@transaction.atomic
+def stage_clocks_lapse(*, due: list[DueStage], now: datetime, token: str) -> LapseResult:
+    """超期 of stage clocks (locked by the caller): yellow at 80 %, red at the limit, with the same
+    effects as a department's lapse. Only the alerts this call inserted have effects."""
+    from .clocks import stage_next_look
+
+    rows: list[tuple] = []
+    for c in due:
+        fired = []
+        if c.stopped_at is None:
+            if c.alert == "" and c.warn_at is not None and now >= c.warn_at:
+                fired.append(AlertLevel.YELLOW)
+            if c.alert != AlertLevel.RED and now >= c.deadline:
+                fired.append(AlertLevel.RED)
+        rows += [(c.case_id, c.id, c.department_id, c.clock, str(lvl), c.deadline, now, token) for lvl in fired]
+        if fired:
+            c.alert = str(fired[-1])
+        c.next_deadline_at = stage_next_look(c)
+    inserted = _insert_stage_alerts(rows)
+    if due:
+        StageClock.objects.bulk_update(
+            [StageClock(pk=c.id, alert=c.alert, next_deadline_at=c.next_deadline_at) for c in due],
+            ["alert", "next_deadline_at"],
+        )
+    result = LapseResult()
+    if inserted:
+        mine = [row for row in rows if (row[1], row[4]) in inserted]
+        cases = {
+            row[0]: LapsedCase(*row)
+            for row in Case.objects.filter(pk__in={row[0] for row in mine}).values_list(
+                "id", "number", "status", "urgency", "area_path", "center_id", "center__level"
+            )
+        }
+        departments = {
+            pk: SimpleNamespace(pk=pk, name=name)
+            for pk, name in Department.objects.filter(pk__in={row[2] for row in mine if row[2]}).values_list(
+                "id", "name"
+            )
+        }
+        result.alerts = [
+            LapsedAlert(
+                pk=inserted[(stage, level)],
+                case=cases[case_id],
+                department=departments.get(department_id) or SimpleNamespace(pk=None, name=""),
+                clock=clock,
+                level=level,
+                deadline=deadline,
+                sweep=token,
+            )
+            for case_id, stage, department_id, clock, level, deadline, _now, _token in mine
+        ]
+        result.escalations = _stage_apply(result.alerts, now=now)
+    stats.touch(now)
+    return result
+
+
+def _insert_stage_alerts(rows: list[tuple]) -> dict[tuple[int, str], int]:
+    """INSERT the stage clocks' alert rows, skipping those that exist; {(stage clock, level): id}."""
+    table = DeadlineAlert._meta.db_table
+    columns = "case_id, stage_clock_id, department_id, clock, level, deadline, created_at, sweep"
+    inserted = {}
+    with connection.cursor() as cursor:
+        for chunk in _stage_chunks(rows):
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            params = []
+            for case_id, stage, department, clock, level, deadline, at, sweep in chunk:
+                params += [case_id, stage, department, clock, level, _moment(deadline), _moment(at), sweep]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values} "
+                "ON CONFLICT DO NOTHING RETURNING id, stage_clock_id, level",
+                params,
+            )
+            inserted.update({(stage, level): pk for pk, stage, level in cursor.fetchall()})
+    return inserted
+
+
+def _stage_chunks(rows: list, size: int = 1000) -> Iterator[list]:
+    """Rows per multi-row INSERT (SQLite allows 32,766 parameters per statement)."""
+    for i in range(0, len(rows), size):
+        yield rows[i : i + size]
+
+
+def _stage_apply(alerts: list[LapsedAlert], *, now: datetime) -> dict[int, tuple[int, int]]:
+    """Timeline events for every alert; red ones mark their cases overdue and escalate those still
+    at a town center. Returns the escalations, case id → (from center, to center)."""
+    red = [al for al in alerts if al.level == AlertLevel.RED]
+    pending = [
+        events.deadline_alert(
+            case_id=al.case_id,
+            status=al.case.status,
+            level=al.level,
+            department_id=al.department_id,
+            department_name=al.department.name,
+            clock=al.clock,
+            deadline=al.deadline,
+            at=now,
+        )
+        for al in alerts
+    ]
+    red_cases = {al.case_id: al.case for al in red}
+    escalations: dict[int, tuple[int, int]] = {}
+    if red_cases:
+        district_codes = {c.area_path.split("/")[0] for c in red_cases.values()}
+        districts = {a.code: a for a in Area.objects.filter(code__in=district_codes, level=Level.DISTRICT)}
+        for case in red_cases.values():
+            district = districts.get(case.area_path.split("/")[0])
+            if case.center_level == Level.TOWN and district is not None:
+                escalations[case.pk] = (case.center_id, district.pk)
+                pending.append(
+                    events.auto_escalated(
+                        case_id=case.pk, status=case.status, from_center=case.center_id, to_center=district.pk, at=now
+                    )
+                )
+        # Overdue and escalation in one write per case: the case table carries many indexes.
+        targets = {case_id: to for case_id, (_from, to) in escalations.items()}
+        already_overdue = _stage_mark_overdue(red_cases, now=now, escalate=targets)
+        for case_id, to in targets.items():
+            red_cases[case_id].center_id = to
+        if escalations:
+            by_target: dict[int, set[int]] = defaultdict(set)
+            for case_id, to in targets.items():
+                by_target[to].add(case_id)
+            for to, ids in by_target.items():
+                if ids & already_overdue:  # overdue before, yet still at a town center: move it now
+                    Case.objects.filter(pk__in=ids & already_overdue, center__level=Level.TOWN).update(center_id=to)
+                DeadlineAlert.objects.filter(pk__in=[al.pk for al in red if al.case_id in ids]).update(
+                    escalated_to_id=to
+                )
+    events.insert_many(pending)
+    return escalations
+
+
+def _stage_mark_overdue(case_ids: Iterable[int], *, now: datetime, escalate: dict[int, int] | None = None) -> set[int]:
+    """The red alerts' cases become overdue (and those in `escalate` move to their new center) in
+    one UPDATE, and those that were not overdue yet are counted as open and overdue. Returns the
+    ids that were already overdue, which the caller escalates on their own (rare)."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return set()
+    escalate = escalate or {}
+    by_target: dict[int, list[int]] = defaultdict(list)
+    for case_id, to in escalate.items():
+        by_target[to].append(case_id)
+    center, params = "center_id", []
+    if by_target:
+        whens = []
+        for to, targets in sorted(by_target.items()):
+            whens.append(f"WHEN id IN ({', '.join(['%s'] * len(targets))}) THEN %s")
+            params += [*sorted(targets), to]
+        center = f"CASE {' '.join(whens)} ELSE center_id END"
+    table = Case._meta.db_table
+    sql = (
+        f"UPDATE {table} SET overdue = %s, updated_at = %s, center_id = {center} "
+        f"WHERE id IN ({', '.join(['%s'] * len(ids))}) AND NOT overdue RETURNING id, area_path, status"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [True, _moment(now), *params, *ids])
+        flipped = cursor.fetchall()
+    changes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for _id, path, status in flipped:
+        if status in OPEN_STATUSES:
+            changes[path][1] += 1
+    stats.count_open({path: tuple(d) for path, d in changes.items()})
+    return set(ids) - {row[0] for row in flipped}

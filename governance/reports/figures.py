@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from disputes import stats
 from disputes.models import AlertLevel, Case, Category, DeadlineAlert
@@ -37,7 +37,13 @@ def weekly_figures(*, area: Area, start: date, end: date) -> dict:
     # Rejected and merged cases carry a closed_at too, so they are not "still open". Two indexed
     # counts: the cases open now, and those closed since the end of the period.
     cases = Case.objects.filter(area_path__startswith=path, created_at__lt=hi)
-    open_at_end = cases.filter(closed_at__isnull=True).count() + cases.filter(closed_at__gte=hi).count()
+    # Closed since the start of the period: those closed after its end (still open at the end) and
+    # those closed in it without feedback (无法回访, counted apart), in one count over closed_at.
+    closed_since = Case.objects.filter(area_path__startswith=path, closed_at__gte=lo).aggregate(
+        after=Count("id", filter=Q(closed_at__gte=hi, created_at__lt=hi)),
+        unreachable=Count("id", filter=Q(closed_at__lt=hi, feedback_unreachable=True)),
+    )
+    open_at_end = cases.filter(closed_at__isnull=True).count() + closed_since["after"]
 
     red = DeadlineAlert.objects.filter(level=AlertLevel.RED, case__area_path__startswith=path).filter(
         periods.within("created_at", lo, hi)
@@ -45,7 +51,9 @@ def weekly_figures(*, area: Area, start: date, end: date) -> dict:
     overdue = red.aggregate(cases=Count("case", distinct=True))["cases"]
     overdue_departments = [
         {"id": row["department"], "name": row["department__name"], "alerts": row["alerts"], "cases": row["cases"]}
-        for row in red.values("department", "department__name")
+        # Center clocks (accept, verify, feedback) lapse with no department: not a department's.
+        for row in red.filter(department__isnull=False)
+        .values("department", "department__name")
         .annotate(alerts=Count("id"), cases=Count("case", distinct=True))
         .order_by("-alerts", "-cases", "department__name")
     ]
@@ -88,6 +96,8 @@ def weekly_figures(*, area: Area, start: date, end: date) -> dict:
             "on_time": total["on_time"],
             "overdue": overdue,
             "open_at_end": open_at_end,
+            # 无法回访: closed without feedback, the resident could not be reached (counted apart).
+            "feedback_unreachable": closed_since["unreachable"],
         },
         "rates": {
             "response": periods.rate(total["response_met"], total["response_due"]),

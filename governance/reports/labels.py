@@ -13,6 +13,7 @@ COUNT_LABELS = {
     "on_time": gettext_lazy("按期办结"),
     "overdue": gettext_lazy("超期事项(红灯)"),
     "open_at_end": gettext_lazy("期末在办"),
+    "feedback_unreachable": gettext_lazy("无法回访"),  # issue 12: closed without feedback, counted apart
 }
 RATE_LABELS = {
     "response": gettext_lazy("响应率"),

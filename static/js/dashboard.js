@@ -31,6 +31,12 @@
       if (!el) { return; }
       el.textContent = key.slice(-5) === "_rate" ? pct(d.kpis[key]) : d.kpis[key];
     });
+    // The linked tiles open exactly the list they count, for the area now shown.
+    document.querySelectorAll("[data-kpi-link]").forEach(function (a) {
+      var url = new URL(a.href, window.location.href);
+      url.searchParams.set("area", d.area.id);
+      a.href = url.pathname + url.search;
+    });
     charts.trend.setOption({
       tooltip: { trigger: "axis" },
       legend: { data: [text.new, text.closed] },
@@ -44,12 +50,12 @@
     });
     var names = d.children.map(function (c) { return c.name; });
     function rateSeries(name, key) {
-      return { name: name, type: "bar", data: d.children.map(function (c) { return c[key] === null ? 0 : +(c[key] * 100).toFixed(1); }) };
+      return { name: name, type: "bar", data: d.children.map(function (c) { return c[key] === null ? "-" : +(c[key] * 100).toFixed(1); }) };
     }
     charts.children.setOption({
       tooltip: { trigger: "axis", valueFormatter: function (v) { return v + "%"; } },
       legend: { data: [text.response, text.resolution, text.satisfaction] },
-      grid: { left: 90, right: 16, top: 36, bottom: 24 },
+      grid: { left: 8, right: 16, top: 36, bottom: 24, containLabel: true },  // names never cut off
       xAxis: { type: "value", max: 100 },
       yAxis: { type: "category", data: names, inverse: true },
       series: [

@@ -164,7 +164,8 @@ def test_open_counts_follow_opening_closing_lapsing_and_redispatch(world, week):
     assert not mismatches(world.t.district)
     with clock("2026-11-19 11:00"):
         s.case_dispatch(case=week["B"], by=world.center_district, lead_department=world.police1)  # no longer overdue
-        s.case_reject(case=week["E"], by=world.center_town2, reason="重复上报")
+        # E was never accepted: its accept clock lapsed in the sweep and took it to the district.
+        s.case_reject(case=week["E"], by=world.center_district, reason="重复上报")
     assert not mismatches(world.t.district) and not mismatches(world.town2)
     assert stats.open_now(world.t.district.path, 2)[world.town1.path] == Counter(open=3, overdue=0)
     assert not +stats.open_now(world.t.district.path, 2)[world.town2.path]

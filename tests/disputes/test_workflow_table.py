@@ -27,7 +27,7 @@ PERSONAS = [
 def offered(world, case):
     case = (
         type(case)
-        .objects.prefetch_related("assignments__department", "extensions")
+        .objects.prefetch_related("assignments__department", "extensions", "supervisions")
         .select_related("center")
         .get(pk=case.pk)
     )
@@ -57,8 +57,16 @@ def test_dispatched(world, report):
         case=case, by=world.center_town, lead_department=world.police1, co_departments=[world.urban1]
     )
     assert offered(world, case) == expect(
-        center_town={"escalate"},
+        center_town={"escalate", "supervise"},
+        center_district={"supervise"},
+        official={"supervise"},
         dept_police={"sign", "return"},
+        dept_urban={"sign", "return"},
+    )
+    services.case_supervise(case=case, by=world.official, note="请加快", reply_within_hours=4)
+    assert offered(world, case) == expect(
+        center_town={"escalate"},
+        dept_police={"sign", "return", "reply"},
         dept_urban={"sign", "return"},
     )
 
@@ -71,14 +79,18 @@ def test_in_progress_with_co_department_working(world, report):
     services.case_sign(case=case, by=world.dept_police)
     services.case_sign(case=case, by=world.dept_urban)
     assert offered(world, case) == expect(
-        center_town={"escalate"},
+        center_town={"escalate", "supervise"},
+        center_district={"supervise"},
+        official={"supervise"},
         dept_police={"return", "progress", "request_extension"},  # no "handle" until urban reports
         dept_urban={"return", "progress", "report"},
     )
     services.case_report(case=case, by=world.dept_urban, result="已配合")
     services.case_request_extension(case=case, by=world.dept_police, days=2, reason="等待材料")
     assert offered(world, case) == expect(
-        center_town={"escalate", "approve_extension", "refuse_extension"},
+        center_town={"escalate", "approve_extension", "refuse_extension", "supervise"},
+        center_district={"supervise"},
+        official={"supervise"},
         dept_police={"return", "progress", "handle"},
     )
 
@@ -137,6 +149,8 @@ def test_public_action_names_are_the_contract():
         "reopen",
         "close",
         "escalate",
+        "supervise",
+        "reply",
     ]
 
 

@@ -206,6 +206,7 @@ def test_weekly_figures_of_a_town_match_the_hand_count(world, w47, django_assert
         "on_time": 2,  # A before its deadline, E without one; C was late
         "overdue": 2,  # A (urban1's sign-in) and B (two red alerts, one case); C's yellow does not count
         "open_at_end": 3,  # B C E
+        "feedback_unreachable": 0,  # A and D were closed after feedback
     }
     assert figures["rates"] == {
         # A police1 ✓, A urban1 late, B police1 late, C urban1 returned unsigned, C police1 (lead) ✓;

@@ -193,7 +193,7 @@ def test_a_phone_left_gets_an_sms_at_acceptance_and_closure(
     services.case_sign(case=case, by=world.dept_urban)
     services.case_handle(case=case, by=world.dept_urban, result="已修复")
     services.case_verify(case=case, by=world.center_town)
-    services.case_close(case=case, by=world.center_town)
+    services.case_close(case=case, by=world.center_town, unreachable=True)
     send(ResidentSms.objects.get(moment="closed").pk)
     assert len(sms_outbox) == 2 and code in sms_outbox[1][1]
 
