@@ -205,7 +205,9 @@ class FeedbackForm(ActionForm):
 
 
 class CloseForm(ActionForm):
-    comment = forms.CharField(label=_("意见"), required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label=_("意见"), required=False, max_length=COMMENT_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
     unreachable = forms.BooleanField(
         label=_("无法回访(未能联系到群众)"),
         required=False,
