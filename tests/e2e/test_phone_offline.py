@@ -13,6 +13,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from .conftest import ARTIFACTS
@@ -198,7 +199,10 @@ def test_no_page_a_grid_worker_opens_scrolls_sideways_at_360(demo, open_page):
     wide: dict[str, int] = {}
     opened = []
     for url in _grid_worker_urls(demo):
-        response = page.goto(url)
+        try:
+            response = page.goto(url)
+        except PlaywrightError:  # not a page for GET (a POST-only action answers 405 with no body)
+            continue
         if response is None or response.status != 200 or "html" not in (response.headers.get("content-type") or ""):
             continue
         opened.append(url)
