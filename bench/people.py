@@ -239,7 +239,7 @@ def seed_residents(world: World, count: int, rng: np.random.Generator) -> int:
         else:
             address = f"包头市九原区{town.name}{village}{h % 12 + 1}组{h % 120 + 1}号"
         addresses.append(address)
-        buf.write(f"{household_id0 + h}\t{number}\t{address}\t{m['id']}\n")
+        buf.write(f"{household_id0 + h}\t{number}\t{address}\t{m['id']}\t{m['path']}\t\t\tf\n")
     with connection.cursor() as cursor:
         try:
             with transaction.atomic():
@@ -247,7 +247,8 @@ def seed_residents(world: World, count: int, rng: np.random.Generator) -> int:
         except DatabaseError:
             pass
     ddl = drop_indexes(["grids_household", "grids_resident"])
-    _copy("grids_household", ["id", "number", "address", "micro_grid_id"], buf)
+    # Field work (issue 16) added the household's area path, unit, room and rental flag.
+    _copy("grids_household", ["id", "number", "address", "micro_grid_id", "area_path", "unit", "room", "rental"], buf)
 
     member_of = np.repeat(np.arange(households), sizes)
     n = len(member_of)
@@ -282,7 +283,7 @@ def seed_residents(world: World, count: int, rng: np.random.Generator) -> int:
         buf.write(
             f"{name}\t{numbers[i]}\t{'male' if male[i] else 'female'}\t{born_text[int(born[i])]}\t{phone}\t"
             f"{m['path']}\t{addresses[h]}\t{sp}\t{'t' if key[i] else 'f'}\t{created_text[int(created_days[i])]}\t"
-            f"{household_id0 + h}\t{m['id']}\n"
+            f"{household_id0 + h}\t{m['id']}\tf\n"
         )
     columns = [
         "name",
@@ -297,6 +298,7 @@ def seed_residents(world: World, count: int, rng: np.random.Generator) -> int:
         "created_at",
         "household_id",
         "micro_grid_id",
+        "floating",
     ]
     _copy("grids_resident", columns, buf)
     rebuild_indexes(ddl)
