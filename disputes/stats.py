@@ -46,11 +46,11 @@ from grids.periods import within as _within
 from .models import (
     OPEN_STATUSES,
     AlertLevel,
-    Clock,
     Assignment,
     AssignmentStatus,
     Case,
     CaseEvent,
+    Clock,
     DailyStat,
     DeadlineAlert,
     ExtensionRequest,

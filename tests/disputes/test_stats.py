@@ -228,7 +228,9 @@ def test_the_roll_up_equals_plain_counts_over_the_cases(world, week, categories)
                 + accept.count()
             ), day
             assert got["response_met"] == (
-                Assignment.objects.filter(sign_deadline__gte=lo, sign_deadline__lt=hi, signed_at__lte=F("sign_deadline"))
+                Assignment.objects.filter(
+                    sign_deadline__gte=lo, sign_deadline__lt=hi, signed_at__lte=F("sign_deadline")
+                )
                 .exclude(return_reason_code="withdrawn")
                 .count()
                 + accept.filter(stopped_at__lte=F("deadline")).count()
