@@ -678,7 +678,11 @@ def registry(request: HttpRequest, kind: str) -> HttpResponse:
             "kinds": [(k, specs[k]["title"]) for k in REGISTRY_KINDS],
             "title": spec["title"],
             "headers": spec["headers"],
-            "rows": [(spec["row"](o), spec["link"](o) if "link" in spec else "") for o in page.object_list],
+            # each cell with its column's header: a labelled line on a phone's card
+            "rows": [
+                (list(zip(spec["headers"], spec["row"](o), strict=True)), spec["link"](o) if "link" in spec else "")
+                for o in page.object_list
+            ],
             "can_add": kind == "savvy" and selectors.can_write(request.user),
             "page": page,
             "form": form,
@@ -698,7 +702,14 @@ def _record_page(request, *, title, facts, headers, rows, form, status=200, test
     return render(
         request,
         "legal_services/record.html",
-        {"title": title, "facts": facts, "headers": headers, "rows": rows, "form": form, "testid": testid},
+        {
+            "title": title,
+            "facts": facts,
+            "headers": headers,
+            "rows": [list(zip(headers, row, strict=True)) for row in rows],
+            "form": form,
+            "testid": testid,
+        },
         status=status,
     )
 
