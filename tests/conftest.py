@@ -162,3 +162,20 @@ def report(world, categories):
         )
 
     return make
+
+
+# Figures: a test that measures something (a fault, a load) records one line with `figure(...)`;
+# the lines are printed at the end of the run, so CI shows them whatever -q hides.
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figure():
+    return _FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _FIGURES:
+        terminalreporter.section("figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)
