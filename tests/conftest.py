@@ -41,6 +41,16 @@ def _fast_password_hashing(settings):
     ]
 
 
+@pytest.fixture(autouse=True)
+def _broker_not_paused():
+    """The outbox's pause after a refused publish is per process: no test inherits another's."""
+    from grids import outbox
+
+    outbox.broker_refused(None)
+    yield
+    outbox.broker_refused(None)
+
+
 def make_user(username: str, **extra) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD, **extra)
     return user

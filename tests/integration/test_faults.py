@@ -41,7 +41,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest
 
 RELAY = "grids.tasks.relay"
 SWEEP = "disputes.tasks.sweep_deadlines"
-CASES_DURING_OUTAGE = 6
+CASES_DURING_OUTAGE = 10
 
 
 @pytest.fixture(autouse=True)
