@@ -265,3 +265,77 @@ def test_fifty_progress_notes_at_once_are_all_kept(world, report, figure):
     figure(f"concurrency progress notes: {FIFTY} clients, {counts}, {notes} events, 0 server errors expected")
     assert counts == {200: FIFTY}, [r.content[:200] for r in responses if r.status_code != 200][:3]
     assert notes == FIFTY
+
+
+def _someone_waits_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def test_a_sweep_and_an_action_on_the_same_case_do_not_deadlock(world, report):
+    """Actions lock the case, then its assignments; the sweep locked the due assignments, then
+    their cases. An action holding the case while the sweep held its assignment waited on each
+    other: PostgreSQL killed one of them (deadlock detected, a 503 or a failed sweep batch). The
+    sweep now leaves a case an action holds to its next run."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+    from django.db import transaction
+
+    from disputes.models import Case, DeadlineAlert
+    from disputes.sweep import sweep_deadlines
+    from tests.worker import wait_for
+
+    with time_machine.travel(datetime(2026, 11, 16, 9, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        busy = services.case_accept(case=report(), by=world.center_town)
+        services.case_dispatch(case=busy, by=world.center_town, lead_department=world.police1)
+        other = services.case_accept(case=report(), by=world.center_town)
+        services.case_dispatch(case=other, by=world.center_town, lead_department=world.police1)
+    moment = datetime(2026, 11, 17, 10, tzinfo=ZoneInfo("Asia/Shanghai"))  # both sign clocks lapsed
+    case_locked, go_on = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def action():
+        try:
+            with time_machine.travel(moment, tick=False), transaction.atomic():
+                Case.objects.select_for_update().get(pk=busy.pk)  # the action's first step: the case
+                case_locked.set()
+                go_on.wait(20)
+                services.case_sign(case=busy, by=world.dept_police)  # then the assignments
+            outcomes["action"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcomes["action"] = exc
+        finally:
+            case_locked.set()
+            connections.close_all()
+
+    def sweep():
+        try:
+            outcomes["sweep"] = sweep_deadlines(now=moment)
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcomes["sweep"] = exc
+        finally:
+            connections.close_all()
+
+    acting = threading.Thread(target=action)
+    acting.start()
+    assert case_locked.wait(20)
+    sweeping = threading.Thread(target=sweep)
+    sweeping.start()
+    # Either the sweep waits on the case (the old order), or it is done with what it could take.
+    wait_for(lambda: _someone_waits_on_a_lock() or not sweeping.is_alive(), 20)
+    go_on.set()
+    acting.join(30)
+    sweeping.join(30)
+    assert outcomes["action"] == "ok", outcomes
+    assert not isinstance(outcomes["sweep"], Exception), outcomes
+    # The other case lapsed (red, escalated) in this sweep; the busy one was left to the next.
+    assert DeadlineAlert.objects.filter(case=other, level="red").count() == 1
+    assert CaseEvent.objects.filter(case=other, action="escalate").count() == 1
+    assert not DeadlineAlert.objects.filter(case=busy).exists()
+    assert sweep_deadlines(now=moment).escalated == 0  # the next run: the busy case signed, late
