@@ -17,8 +17,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from django.conf import settings
 from django.db import connection, connections
 from django.db.models import F
+from django.test import Client
 
 from disputes import services
 from disputes.models import Assignment, Case, CaseEvent, DeadlineAlert
@@ -320,6 +322,10 @@ def test_postgres_restarted_under_load_answers_503_then_recovers(world, report, 
     services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1)
     services.case_sign(case=case, by=world.dept_police)
     tokens = {"dept": token_for(world.dept_police), "center": token_for(world.center_town)}
+    center = {"Authorization": f"Token {tokens['center']}"}
+    signed_in = Client()
+    signed_in.force_login(world.center_town)  # a session row, copied with the database
+    browser = {settings.SESSION_COOKIE_NAME: signed_in.cookies[settings.SESSION_COOKIE_NAME].value}
 
     cluster = PrivatePostgres()
     started(type("Destroy", (), {"stop": lambda self: cluster.destroy()})())
@@ -336,14 +342,9 @@ def test_postgres_restarted_under_load_answers_503_then_recovers(world, report, 
         i = 0
         while not stop_load.is_set():
             i += 1
-            if i % 2:
-                kind, call = (
-                    "read",
-                    lambda i=i: session.get(
-                        f"{web.url}/api/v1/cases/", headers={"Authorization": f"Token {tokens['center']}"}, timeout=30
-                    ),
-                )
-            else:
+            if i % 3 == 1:  # the API, read
+                kind, call = "read", lambda: session.get(f"{web.url}/api/v1/cases/", headers=center, timeout=30)
+            elif i % 3 == 2:  # the API, write
                 kind, call = (
                     "note",
                     lambda i=i: session.post(
@@ -353,6 +354,8 @@ def test_postgres_restarted_under_load_answers_503_then_recovers(world, report, 
                         timeout=30,
                     ),
                 )
+            else:  # a signed-in page (the session is read from the database)
+                kind, call = "page", lambda: session.get(f"{web.url}/cases/", cookies=browser, timeout=30)
             try:
                 status = call().status_code
             except requests.RequestException as exc:
@@ -364,7 +367,7 @@ def test_postgres_restarted_under_load_answers_503_then_recovers(world, report, 
     for t in threads:
         t.start()
     try:
-        assert wait_for(lambda: sum(1 for _, _, s in results if s == 200) >= 30, 60)
+        assert wait_for(lambda: sum(1 for _, _, s in results if s == 200) >= 30, 60), _summary(results)
         down = time.monotonic()
         cluster.stop()
         assert wait_for(lambda: sum(1 for at, _, s in results if at > down and s == 503) >= 10, 60)
