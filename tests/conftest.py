@@ -162,3 +162,13 @@ def report(world, categories):
         )
 
     return make
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Figures the tests reported (tests/figures.py), e.g. the scope matrix's endpoints × personas."""
+    from tests.figures import LINES
+
+    if LINES:
+        terminalreporter.section("figures")
+        for line in LINES:
+            terminalreporter.write_line(line)
