@@ -521,6 +521,16 @@ def _body(response) -> str:
     return text
 
 
+def _listed_ids(body: str) -> set:
+    """The ids of an API list's rows (paginated or a bare array)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return set()
+    rows = data.get("results", []) if isinstance(data, dict) else data
+    return {row.get("id") for row in rows if isinstance(row, dict)}
+
+
 def _snapshot(obj) -> dict:
     obj.refresh_from_db()
     return model_to_dict(obj)
@@ -561,8 +571,15 @@ def run(w: SimpleNamespace, clients: dict[str, Client], registry: list[Rule] = R
                         transaction.set_rollback(True)
                     shown = markers(rule.obj, w) if rule.obj else ()
                     out.problems += _judge(rule, obj, shown, persona, method, response, body, where, before, after)
-                    if method == GET:
-                        out.leaks += _leaks(persona, body, where, w)
+                    out.leaks += _leaks(persona, body, where, w)
+                    if api and rule.access == "list" and method == GET and response.status_code == 200:
+                        listed = instance.pk in _listed_ids(body)
+                        if persona in obj.readers and persona in rule.winners() and not listed:
+                            out.problems.append(
+                                f"{where}: the list does not hold the in-scope {rule.obj} {instance.pk}"
+                            )
+                        if persona not in obj.readers and listed:
+                            out.leaks.append(f"{where}: LEAK: the list holds {rule.obj} {instance.pk}")
     return out
 
 

@@ -214,7 +214,8 @@ def test_scope_matrix(scoped, clients):
     started = time.monotonic()
     routes = sm.resolver_routes()
     operations = sm.openapi_operations()
-    assert not sm.uncovered(routes, operations)
+    missing = sm.uncovered(routes, operations)
+    assert not missing, "\n".join(missing)
     out = sm.run(scoped, clients)
     admin_out = sm.run_admin(clients, _admin_urls())
     checks = out.checks + admin_out.checks
