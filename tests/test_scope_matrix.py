@@ -162,7 +162,18 @@ def scoped(world, categories, med, mediating, legal_world, settings, tmp_path): 
         tracking_code=tracking_code,
         open311_number=open311_case.number,
         open311_token=open311_token,
-        numbers={"case": [case.number], "dispute": [dispute.number], "aid": [aid.number]},
+        # Numbers the services gave, and links to detail pages: lists and pages show them only to readers.
+        numbers={
+            "case": [case.number, f'"/cases/{case.pk}/"'],
+            "dispute": [dispute.number, f'"/disputes/{dispute.pk}/"'],
+            "aid": [aid.number, f'"/legal/aid/{aid.pk}/"'],
+            "consultation": [f'"/legal/consultations/{consultation.pk}/"'],
+            "patrol": [f'"/patrols/{patrol.pk}/"'],
+            "household": [f'"/households/{household.pk}/"'],
+            "resident": [f'"/residents/{resident.pk}/"'],
+            "report": [f'"/reports/{report.pk}/"'],
+            "org": [f'"/mediation-orgs/{med.committee1.pk}/"'],
+        },
         lat=micro.centroid_lat,
         lng=micro.centroid_lng,
         duplicates_url=(
