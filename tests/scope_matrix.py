@@ -102,7 +102,13 @@ OBJECTS: dict[str, Obj] = {
     "consultation": Obj(LEGAL_READERS, ("范围矩阵咨询",)),
     "aid": Obj(LEGAL_READERS, ("范围矩阵援助",)),
     "law_event": Obj(LEGAL_READERS, ("范围矩阵普法",)),
-    "public_case": Obj(EVERYONE),  # its tracking code is the key: public by design
+    # A resident's report from /report/: staff read it by area; its tracking page is public by design
+    # (the code is the key), so it has no marker of its own. Its caller's phone is the secret.
+    "public_case": Obj(AREA_GRID1),
+    # Identifiers, in full: only the roles that need them, in their own area (masked for the rest).
+    "resident_identifiers": Obj(SENSITIVE),
+    "applicant_identifiers": Obj(frozenset({"legal", "admin"})),
+    "caller_phone": Obj(frozenset({"center_town", "center_district", "admin"})),
 }
 
 
@@ -315,6 +321,7 @@ REGISTRY: list[Rule] = [
     ),
     _r("/cases/hotline/", "page", methods=(GET, POST), ok={"center_town", "center_town2", "center_district", "admin"}),
     _r("/cases/{pk}/", "object", "case"),
+    _r("/cases/{pk}/", "object", "public_case"),  # the same page for a resident's report, with its caller
     _r(
         "/cases/{pk}/actions/{action}/",
         "object",
@@ -498,9 +505,7 @@ class Outcome:
     requests: int = 0
     leaks: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    routes: int = 0
-    operations: int = 0
-    personas: int = len(PERSONAS)
+    shown: set[str] = field(default_factory=set)  # markers some reader was shown: none is vacuous
 
 
 def _is_login_redirect(response) -> bool:
@@ -578,6 +583,9 @@ def run(w: SimpleNamespace, clients: dict[str, Client], registry: list[Rule] = R
                         shown = tuple(m for m in shown if not _is_link(m))
                     out.problems += _judge(rule, obj, shown, persona, method, response, body, where, before, after)
                     out.leaks += _leaks(persona, body, where, w, url)
+                    out.shown |= {
+                        m for name in OBJECTS if persona in OBJECTS[name].readers for m in markers(name, w) if m in body
+                    }
                     if api and rule.access == "list" and method == GET and response.status_code == 200:
                         listed = instance.pk in _listed_ids(body)
                         if persona in obj.readers and persona in rule.winners() and not listed:
@@ -649,7 +657,7 @@ def _leaks(persona: str, body: str, where: str, w: SimpleNamespace, url: str) ->
 
 def _shows(body: str, marker: str) -> bool:
     """The marker as a whole word: case 20261130-0001 is not inside dispute TJ20261130-0001."""
-    return re.search(rf"(?<![A-Za-z0-9-]){re.escape(marker)}(?![A-Za-z0-9-])", body) is not None
+    return marker in body and re.search(rf"(?<![A-Za-z0-9-]){re.escape(marker)}(?![A-Za-z0-9-])", body) is not None
 
 
 def run_admin(clients: dict[str, Client], urls: list[str]) -> Outcome:

@@ -99,12 +99,13 @@ def scoped(world, categories, med, mediating, legal_world, settings, tmp_path): 
         name=m["consultation"].markers[0],
         area=t.grids[0],
     )
+    applicant_id = valid_id_number()
     aid = legal.aid_apply(
         by=world.legal,
         matter="wages",
         reason=m["aid"].markers[0],
         name=m["aid"].markers[0],
-        id_number=valid_id_number(),
+        id_number=applicant_id,
         phone="13900001111",
         area=t.grids[0],
     )
@@ -126,7 +127,11 @@ def scoped(world, categories, med, mediating, legal_world, settings, tmp_path): 
     report = make_weekly_reports(week_start=week_start, by=world.center_town, areas=[world.town1])[0]
 
     public_case, tracking_code = case_report_public(
-        category=categories.road, description="路灯不亮", lat=micro.centroid_lat, lng=micro.centroid_lng
+        category=categories.road,
+        description="路灯不亮",
+        lat=micro.centroid_lat,
+        lng=micro.centroid_lng,
+        phone="13900002222",
     )
     client311 = Open311Client(name="12345 平台", requests_per_minute=1000)
     client311.set_key("scope-matrix-open311-key-0123")
@@ -173,6 +178,9 @@ def scoped(world, categories, med, mediating, legal_world, settings, tmp_path): 
             "resident": [f'"/residents/{resident.pk}/"'],
             "report": [f'"/reports/{report.pk}/"'],
             "org": [f'"/mediation-orgs/{med.committee1.pk}/"'],
+            "resident_identifiers": [resident.id_number, resident.phone],
+            "applicant_identifiers": [applicant_id, "13900001111"],
+            "caller_phone": ["13900002222"],
         },
         lat=micro.centroid_lat,
         lng=micro.centroid_lng,
@@ -239,3 +247,6 @@ def test_scope_matrix(scoped, clients):
         f"{len(out.leaks)} leaks, {len(problems)} scope violations ({time.monotonic() - started:.0f} s)"
     )
     assert not out.leaks and not problems, "\n".join(out.leaks + problems)
+    # Every marker was shown to some reader: a marker no page ever shows would prove nothing.
+    everything = {m for name in sm.OBJECTS for m in sm.markers(name, scoped)}
+    assert everything <= out.shown, f"markers no reader was ever shown: {sorted(everything - out.shown)}"
