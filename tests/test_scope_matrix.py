@@ -150,6 +150,7 @@ def scoped(world, categories, med, mediating, legal_world, settings, tmp_path): 
         dispute=dispute,
         org=med.committee1,
         area=t.grids[0],
+        town1=world.town1,
         department=world.police1,
         category=categories.road,
         resident=resident,
