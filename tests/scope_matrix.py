@@ -104,6 +104,8 @@ OBJECTS: dict[str, Obj] = {
     "consultation": Obj(LEGAL_READERS, ("范围矩阵咨询",)),
     "aid": Obj(LEGAL_READERS, ("范围矩阵援助",)),
     "law_event": Obj(LEGAL_READERS, ("范围矩阵普法",)),
+    "savvy": Obj(LEGAL_READERS),  # a legal-savvy resident of village 1
+    "adviser": Obj(LEGAL_READERS),  # village 1's legal adviser
     # A resident's report from /report/: staff read it by area; its tracking page is public by design
     # (the code is the key), so it has no marker of its own. Its caller's phone is the secret.
     "public_case": Obj(AREA_GRID1),
@@ -287,8 +289,8 @@ REGISTRY: list[Rule] = [
     ),
     _r("/api/v1/screenings/", "list", "screening", methods=(GET, POST)),
     # ---- API: legal services
-    _r("/api/v1/legal/savvy-residents/", "page", methods=(GET, POST), ok=LEGAL_READERS),
-    _r("/api/v1/legal/advisers/", "page", methods=(GET, POST), ok=LEGAL_READERS),
+    _r("/api/v1/legal/savvy-residents/", "list", "savvy", methods=(GET, POST)),
+    _r("/api/v1/legal/advisers/", "list", "adviser", methods=(GET, POST)),
     _r("/api/v1/legal/service-points/", "page", ok=LEGAL_READERS),
     _r("/api/v1/legal/model-households/", "page", ok=LEGAL_READERS),
     _r("/api/v1/legal/events/", "list", "law_event", methods=(GET, POST)),

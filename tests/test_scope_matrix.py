@@ -164,6 +164,8 @@ def scoped(world, categories, med, mediating, legal_world, settings, tmp_path): 
         consultation=consultation,
         aid=aid,
         law_event=law_event,
+        savvy=legal_world.savvy,
+        adviser=legal_world.adviser,
         public_case=public_case,
         tracking_code=tracking_code,
         open311_number=open311_case.number,
