@@ -199,7 +199,7 @@ def clients(world, med):  # noqa: F811
     people["mediator2"], people["dept_judicial"] = med.mediator2, med.judicial
     result = {}
     for i, (name, user) in enumerate(people.items()):
-        client = Client(REMOTE_ADDR=f"10.0.0.{i + 1}")  # one address each, as per-address limits see them
+        client = Client(REMOTE_ADDR=f"127.0.1.{i + 1}")  # one address each, as per-address limits see them
         if name != sm.ANONYMOUS:
             client.force_login(user)
         result[name] = client
@@ -232,7 +232,7 @@ def test_a_new_endpoint_without_a_declared_scope_fails_the_matrix():
     assert any("OpenAPI operation GET /api/v1/legal/secret/" in line for line in missing), missing
 
 
-def test_scope_matrix(scoped, clients):
+def test_scope_matrix(scoped, clients, monkeypatch):
     started = time.monotonic()
     routes = sm.resolver_routes()
     operations = sm.openapi_operations()
@@ -253,3 +253,10 @@ def test_scope_matrix(scoped, clients):
     # Every marker was shown to some reader: a marker no page ever shows would prove nothing.
     everything = {m for name in sm.OBJECTS for m in sm.markers(name, scoped)}
     assert everything <= out.shown, f"markers no reader was ever shown: {sorted(everything - out.shown)}"
+
+    # The judge can fail: declared as hidden from the official, the case page and list are caught.
+    monkeypatch.setitem(sm.OBJECTS, "case", sm.Obj(sm.CASE_READERS - {"official"}, sm.OBJECTS["case"].markers))
+    rules = [r for r in sm.REGISTRY if r.path in ("/cases/{pk}/", "/api/v1/cases/") and r.obj == "case"]
+    caught = sm.run(scoped, clients, registry=rules)
+    assert any("as official: out of scope must read as 404, got 200" in p for p in caught.problems)
+    assert any("/api/v1/cases/ as official: LEAK" in leak for leak in caught.leaks)
