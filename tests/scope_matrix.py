@@ -71,7 +71,7 @@ AREA_PEOPLE = frozenset(
 )
 DISPUTE_REGISTRARS = frozenset(
     {"grid_a", "grid_b", "center_town", "center_town2", "center_district", "mediator", "mediator2"}
-    | {"dept_judicial", "admin"}
+    | {"dept_judicial", "legal", "admin"}
 )
 
 
@@ -412,6 +412,28 @@ REGISTRY: list[Rule] = [
     _r("/legal/events/", "list", "law_event"),
     _r("/legal/events/new/", "page", methods=(GET, POST), ok=LEGAL_WRITERS),
     _r("/legal/events/calendar/", "list", "law_event"),
+    _r("/legal/registry/savvy/new/", "page", methods=(GET, POST), ok=LEGAL_WRITERS),
+    _r("/legal/registry/savvy/{pk}/", "object", "savvy"),
+    _r("/legal/registry/savvy/{pk}/", "object", "savvy", methods=(POST,), ok=LEGAL_WRITERS),  # a training
+    _r("/legal/registry/advisers/{pk}/", "object", "adviser"),
+    _r("/legal/registry/advisers/{pk}/", "object", "adviser", methods=(POST,), ok=LEGAL_WRITERS),  # a log
+    # 转法律援助 from a case or a dispute: legal-services staff over its area, among those who see it.
+    _r(
+        "/refer/{kind}/{pk}/aid/",
+        "object",
+        "case",
+        methods=(GET, POST),
+        ok=LEGAL_WRITERS,
+        urls=lambda w: [f"/refer/case/{w.case.pk}/aid/"],
+    ),
+    _r(
+        "/refer/{kind}/{pk}/aid/",
+        "object",
+        "dispute",
+        methods=(GET, POST),
+        ok={"admin"},
+        urls=lambda w: [f"/refer/dispute/{w.dispute.pk}/aid/"],
+    ),
     _r("/legal/lessons/", "page", ok=LEGAL_READERS),
     _r("/legal/lessons/new/", "page", methods=(GET, POST), ok=LEGAL_WRITERS),
     _r(
