@@ -174,18 +174,20 @@ def report(world, categories):
     return make
 
 
-# Figures: a test that measures something (a fault, a load) records one line with `figure(...)`;
-# the lines are printed at the end of the run, so CI shows them whatever -q hides.
-_FIGURES: list[str] = []
-
-
+# Figures: a test that measures something (a fault, a load, the scope matrix) records one line,
+# with the `figure` fixture or `tests.figures.report`; the lines are printed at the end of the run,
+# so CI shows them whatever -q hides.
 @pytest.fixture
 def figure():
-    return _FIGURES.append
+    from tests.figures import report
+
+    return report
 
 
 def pytest_terminal_summary(terminalreporter):
-    if _FIGURES:
+    from tests.figures import LINES
+
+    if LINES:
         terminalreporter.section("figures")
-        for line in _FIGURES:
+        for line in LINES:
             terminalreporter.write_line(line)
