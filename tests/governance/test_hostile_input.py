@@ -273,3 +273,44 @@ def test_a_nul_byte_in_a_search_is_not_a_server_error(world, everything, browser
             continue
         response = client.get(url, {"q": "a\x00b", "status": "\x00", "area": "\x00"})
         assert response.status_code in (200, 302, 400, 403, 404, 405), f"{url}?q=NUL: {response.status_code}"
+
+
+def test_a_nul_byte_in_any_api_query_parameter_is_not_a_server_error(world, everything, api):
+    """Every string query parameter of every GET operation in the OpenAPI schema, given a NUL."""
+    client = api(world.center_town)
+    schema = api(world.admin).get("/api/v1/schema/", {"format": "json"}).json()
+    sent = 0
+    for path, operations in schema["paths"].items():
+        if "{" in path or "get" not in operations:
+            continue
+        names = [
+            p["name"]
+            for p in operations["get"].get("parameters", [])
+            if p.get("in") == "query" and p.get("schema", {}).get("type") in ("string", None)
+        ]
+        for name in names:
+            response = client.get(path, {name: "a\x00b"})
+            sent += 1
+            assert response.status_code in (200, 400, 403, 404), f"{path}?{name}=NUL: {response.status_code}"
+    assert sent >= 10
+
+
+@pytest.mark.parametrize("via", ["api", "page"])
+def test_a_nul_byte_in_a_case_is_a_clear_error_and_nothing_is_stored(world, categories, api, browser_client, via):
+    from disputes.models import Case
+
+    micro = world.t.micro_grids[0]
+    body = {"category": "road_damage", "lat": micro.centroid_lat, "lng": micro.centroid_lng}
+    if via == "api":
+        response = api(world.grid_a).post(
+            "/api/v1/cases/", {**body, "title": "坑\x00", "description": "路面\x00塌陷"}, format="json"
+        )
+        assert response.status_code == 400 and "description" in response.json()
+    else:
+        category = categories.road.pk
+        response = browser_client(world.grid_a).post(
+            "/cases/new/", {**body, "category": category, "title": "坑", "description": "路面\x00塌陷"}
+        )
+        assert response.status_code == 200  # the form again, with the error on the field
+        assert "空字符" in response.content.decode() or "Null characters" in response.content.decode()
+    assert Case.objects.count() == 0
