@@ -212,6 +212,8 @@ def demo(live_server, production, settings, tmp_path):
         # The tests hash with MD5 for speed (tests/conftest.py); gunicorn verifies with the real hashers.
         settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     call_command("seed_demo", "--force", stdout=io.StringIO())
+    if production:
+        production.reload()
     users = {u.username: u for u in User.objects.all()}
     grid = Membership.objects.select_related("area").get(user__username="grid_a").area
     micro = Area.objects.filter(parent=grid, level=Level.MICRO_GRID).order_by("code").first()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -133,6 +134,32 @@ class ProductionStack:
             raise RuntimeError(f"the Celery worker did not start:\n{self.worker.stop()[-3000:]}")
         if not self.worker.alive():
             raise RuntimeError(f"the Celery worker exited:\n{self.worker.stop()[-3000:]}")
+
+    def _workers(self) -> set[int]:
+        """The pids of gunicorn's worker processes (children of the master)."""
+        master = str(self.gunicorn.pid)
+        found = set()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[1] == master and fields[0] != "Z":
+                found.add(int(entry.name))
+        return found
+
+    def reload(self) -> None:
+        """Fresh gunicorn workers (SIGHUP), as after a deployment. Each test flushes and reseeds the
+        test database, which gives the content types and permissions new ids; a worker process that
+        outlived that would look them up under the old ones (Django caches content types per
+        process), which no real deployment ever sees."""
+        old = self._workers()
+        self.gunicorn.send_signal(signal.SIGHUP)
+        ready = wait_for(lambda: not (self._workers() & old) and len(self._workers()) >= 2 and self._answers(), 60)
+        if not ready:
+            raise RuntimeError(f"gunicorn did not reload its workers:\n{self.output()[-3000:]}")
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
