@@ -17,6 +17,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from grids.exports import append_row
 from grids.models import Area
 from grids.selectors import areas_visible_to, get_scope
 
@@ -132,8 +133,8 @@ def figures_xlsx(figures: dict) -> bytes:
     ws = wb.active
     ws.title = _("指标")
     k = figures["kpis"]
-    ws.append([_("区域"), figures["area"]["name"]])
-    ws.append([_("时间范围"), f"{figures['period']['from']} ~ {figures['period']['to']}"])
+    append_row(ws, [_("区域"), figures["area"]["name"]])
+    append_row(ws, [_("时间范围"), f"{figures['period']['from']} ~ {figures['period']['to']}"])
     for label, value in [
         (_("今日新增"), k["new_today"]),
         (_("本周新增"), k["new_week"]),
@@ -146,11 +147,14 @@ def figures_xlsx(figures: dict) -> bytes:
         (_("解决率(%)"), _pct(k["resolution_rate"])),
         (_("满意率(%)"), _pct(k["satisfaction_rate"])),
     ]:
-        ws.append([label, value])
+        append_row(ws, [label, value])
     ws = wb.create_sheet(_("下级区域"))
-    ws.append([_("区域"), _("新增"), _("办理中"), _("超期"), _("结案"), _("响应率(%)"), _("解决率(%)"), _("满意率(%)")])
+    append_row(
+        ws, [_("区域"), _("新增"), _("办理中"), _("超期"), _("结案"), _("响应率(%)"), _("解决率(%)"), _("满意率(%)")]
+    )
     for c in figures["children"]:
-        ws.append(
+        append_row(
+            ws,
             [
                 c["name"],
                 c["new"],
@@ -160,22 +164,22 @@ def figures_xlsx(figures: dict) -> bytes:
                 _pct(c["response_rate"]),
                 _pct(c["resolution_rate"]),
                 _pct(c["satisfaction_rate"]),
-            ]
+            ],
         )
     ws = wb.create_sheet(_("分类"))
-    ws.append([_("分类"), _("新增")])
+    append_row(ws, [_("分类"), _("新增")])
     for c in figures["categories"]:
-        ws.append([c["name"], c["count"]])
+        append_row(ws, [c["name"], c["count"]])
     ws = wb.create_sheet(_("部门"))
-    ws.append([_("部门"), _("超期"), _("退单"), _("延期")])
+    append_row(ws, [_("部门"), _("超期"), _("退单"), _("延期")])
     for d in figures["departments"]:
-        ws.append([d["name"], d["overdue"], d["returns"], d["extensions"]])
+        append_row(ws, [d["name"], d["overdue"], d["returns"], d["extensions"]])
     ws = wb.create_sheet(_("趋势"))
-    ws.append([_("日期"), _("新增"), _("结案")])
+    append_row(ws, [_("日期"), _("新增"), _("结案")])
     for day, new, closed in zip(
         figures["trend"]["days"], figures["trend"]["new"], figures["trend"]["closed"], strict=True
     ):
-        ws.append([day, new, closed])
+        append_row(ws, [day, new, closed])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

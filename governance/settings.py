@@ -148,7 +148,8 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     # Front-end libraries from the npm registry (package.json), served by the app: no CDN.
     ("vendor/leaflet", BASE_DIR / "node_modules" / "leaflet" / "dist"),
-    ("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist"),
+    # ECharts is not here: the pages load the slim bundle esbuild makes from it (static/build/), and
+    # publishing its 46 MB dist made collectstatic's compression take minutes.
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from grids.messages import label
 from grids.models import Area, Level, Membership, Resident, Role, User
 from grids.notifications import Message, notify_many
+from grids.uploads import validate_upload
 from grids.validators import normalize_id_number, normalize_phone
 from grids.worktime import WorkingCalendar
 
@@ -546,6 +547,14 @@ def event_log(
     _require_write(by, area.path)
     if case is not None and resolve_one(by, TargetKind.CASE, case) is None:
         raise ValidationError({"case": [_("事项不存在或不在您的范围内")]})
+    if photo:
+        # The same content check as case photos: size cap, real image, no decompression bomb.
+        try:
+            checked = validate_upload(photo)
+        except ValidationError as exc:
+            raise ValidationError({"photo": exc.messages}) from exc
+        if not checked.content_type.startswith("image/"):
+            raise ValidationError({"photo": [_("活动照片须为图片(JPEG、PNG、WebP 或 GIF)")]})
     return LawEvent.objects.create(
         held_on=held_on,
         place=place.strip(),

@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from grids import audit
+from grids.exports import append_row
 from grids.models import Area, Level
 from grids.pagination import CappedPaginator
 from grids.worktime import WorkingCalendar
@@ -95,15 +97,29 @@ def workbench(request: HttpRequest) -> HttpResponse:
 # Consultations
 
 
-def _xlsx(title: str, headers: list, rows) -> HttpResponse:
+def _xlsx(
+    request: HttpRequest, title: str, headers: list, objects: QuerySet, row, *, personal: bool = False
+) -> HttpResponse:
+    """The listing as a workbook (at most EXPORT_CAP rows), every text cell neutralised. An export
+    with residents' or advisers' names, phones or ID numbers (`personal`) is audited."""
     from openpyxl import Workbook
 
+    objects_model = objects.model
+    objects = list(objects[:EXPORT_CAP])
     workbook = Workbook()
     ws = workbook.active
     ws.title = str(title)[:31]
-    ws.append([str(h) for h in headers])
-    for row in rows:
-        ws.append(["" if v is None else (str(v) if not isinstance(v, int | float | date) else v) for v in row])
+    append_row(ws, [str(h) for h in headers])
+    for obj in objects:
+        append_row(ws, ["" if v is None else v for v in row(obj)])
+    if personal:
+        audit.personal_data_export(
+            user=request.user,
+            request=request,
+            what=objects_model._meta.label_lower,
+            rows=len(objects),
+            subject_ids=[o.pk for o in objects],
+        )
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = HttpResponse(
@@ -116,10 +132,10 @@ def _xlsx(title: str, headers: list, rows) -> HttpResponse:
 EXPORT_CAP = 10_000
 
 
-def _listing(request, qs: QuerySet, template: str, context: dict, export) -> HttpResponse:
+def _listing(request, qs: QuerySet, template: str, context: dict, export, *, personal: bool = False) -> HttpResponse:
     if request.GET.get("export") == "xlsx":
         headers, row = export
-        return _xlsx(context.get("title", "legal"), headers, (row(o) for o in qs[:EXPORT_CAP]))
+        return _xlsx(request, context.get("title", "legal"), headers, qs, row, personal=personal)
     page = CappedPaginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -165,6 +181,7 @@ def consultation_list(request: HttpRequest) -> HttpResponse:
             "can_write": selectors.can_write(request.user),
         },
         export,
+        personal=True,
     )
 
 
@@ -302,23 +319,27 @@ def aid_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(status=status)
     if request.GET.get("export") == "xlsx":
         user = request.user
+
+        def row(a):
+            d = selectors.applicant_details(user, a)
+            return [
+                a.number,
+                f"{timezone.localtime(a.applied_at):%Y-%m-%d}",
+                a.get_matter_display(),
+                d["name"],
+                d["id_number"],
+                a.area.name,
+                a.get_status_display(),
+                a.lawyer.name if a.lawyer_id else "",
+            ]
+
         return _xlsx(
+            request,
             _("法律援助"),
             [_("编号"), _("申请时间"), _("案件类型"), _("申请人"), _("身份证号"), _("区域"), _("状态"), _("承办律师")],
-            (
-                [
-                    a.number,
-                    f"{timezone.localtime(a.applied_at):%Y-%m-%d}",
-                    a.get_matter_display(),
-                    d["name"],
-                    d["id_number"],
-                    a.area.name,
-                    a.get_status_display(),
-                    a.lawyer.name if a.lawyer_id else "",
-                ]
-                for a in qs[:EXPORT_CAP]
-                for d in [selectors.applicant_details(user, a)]
-            ),
+            qs,
+            row,
+            personal=True,
         )
     page = CappedPaginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -578,6 +599,7 @@ def lesson_new(request: HttpRequest) -> HttpResponse:
 def _registry_specs():
     return {
         "savvy": {
+            "personal": True,
             "title": _("法律明白人"),
             "queryset": lambda u: selectors.savvy_visible_to(u).order_by("area_path", "id"),
             "search": ["resident__name", "village__name"],
@@ -592,6 +614,7 @@ def _registry_specs():
             ],
         },
         "advisers": {
+            "personal": True,
             "title": _("村(居)法律顾问"),
             "queryset": lambda u: selectors.advisers_visible_to(u).order_by("area_path", "name", "id"),
             "search": ["name", "firm"],
@@ -607,6 +630,7 @@ def _registry_specs():
             ],
         },
         "service-points": {
+            "personal": False,
             "title": _("公共法律服务站点"),
             "queryset": lambda u: selectors.service_points_visible_to(u).order_by("area_path", "kind", "name"),
             "search": ["name", "address"],
@@ -622,6 +646,7 @@ def _registry_specs():
             ],
         },
         "model-households": {
+            "personal": True,
             "title": _("学法用法示范户"),
             "queryset": lambda u: selectors.model_households_visible_to(u).order_by("-year", "area_path", "id"),
             "search": ["head_name", "village__name"],
@@ -629,6 +654,7 @@ def _registry_specs():
             "row": lambda o: [o.year, o.head_name, o.household.number, o.village.name],
         },
         "model-villages": {
+            "personal": False,
             "title": _("民主法治示范村"),
             "queryset": lambda u: selectors.model_villages_visible_to(u).order_by("-year", "area_path"),
             "search": ["village__name"],
@@ -659,7 +685,7 @@ def registry(request: HttpRequest, kind: str) -> HttpResponse:
     if kind == "advisers":
         qs = qs.distinct()
     if request.GET.get("export") == "xlsx":
-        return _xlsx(spec["title"], spec["headers"], (spec["row"](o) for o in qs[:EXPORT_CAP]))
+        return _xlsx(request, spec["title"], spec["headers"], qs, spec["row"], personal=spec["personal"])
     page = CappedPaginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

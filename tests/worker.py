@@ -28,6 +28,12 @@ def real_stack_problem() -> str:
     return ""
 
 
+def run_database_url() -> str:
+    """The URL of this run's test database, for processes started beside the tests."""
+    db = settings.DATABASES["default"]
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> bool:
     """Poll another process until `predicate()` holds (this waits for a process, not for a clock)."""
     deadline = time.monotonic() + timeout
@@ -41,18 +47,27 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> bool:
 class Worker:
     """`celery -A governance worker --pool=solo` with the test database; emails go to files in `mail_dir`."""
 
-    def __init__(self, mail_dir: Path, name: str, **env: str) -> None:
-        """`env` overrides the worker's environment (the fault tests point it at private servers)."""
-        db = settings.DATABASES["default"]
+    def __init__(
+        self,
+        mail_dir: Path,
+        name: str,
+        *,
+        env: dict[str, str] | None = None,
+        pool: tuple[str, ...] = ("--pool=solo", "-c", "1"),
+        **overrides: str,
+    ) -> None:
+        """`env` replaces the default environment (the test run's, with ALLOW_DEV_SECRET_KEY) and
+        `pool` the pool options: the production stack (tests/e2e/production.py) runs a prefork pool
+        with beat, DEBUG off and a real SECRET_KEY. `overrides` are applied last (the fault tests
+        point the worker at private servers)."""
         self.mail_dir = mail_dir
         base_env = dict(
-            os.environ,
-            DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            env if env is not None else dict(os.environ, ALLOW_DEV_SECRET_KEY="1"),
+            DATABASE_URL=run_database_url(),
             EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
             EMAIL_FILE_PATH=str(mail_dir),
-            ALLOW_DEV_SECRET_KEY="1",
         )
-        env = {**base_env, **env}
+        env = {**base_env, **overrides}
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -61,9 +76,7 @@ class Worker:
                 "-A",
                 "governance",
                 "worker",
-                "--pool=solo",
-                "-c",
-                "1",
+                *pool,
                 "--loglevel=warning",
                 "--without-gossip",
                 "--without-mingle",

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from grids import audit
 from grids.models import Area, Level
 from grids.pagination import CappedPaginator
 from grids.selectors import get_scope
@@ -195,10 +196,23 @@ def agreement_page(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _audit_parties_export(request: HttpRequest, dispute) -> None:
+    """The documents carry the parties' names, phones and ID numbers: a download is a personal-data export."""
+    parties = list(dispute.parties.all())
+    audit.personal_data_export(
+        user=request.user,
+        request=request,
+        what=dispute.parties.model._meta.label_lower,
+        rows=len(parties),
+        subject_ids=[p.pk for p in parties],
+    )
+
+
 @login_required
 def agreement_docx(request: HttpRequest, pk: int) -> HttpResponse:
     dispute = _with_agreement(request, pk)
     response = HttpResponse(documents.agreement_docx(dispute, _masked(request.user)), content_type=documents.DOCX_TYPE)
+    _audit_parties_export(request, dispute)
     response["Content-Disposition"] = f'attachment; filename="agreement-{dispute.number}.docx"'
     return response
 
@@ -223,6 +237,7 @@ def case_file_page(request: HttpRequest, pk: int) -> HttpResponse:
 def case_file_docx(request: HttpRequest, pk: int) -> HttpResponse:
     dispute = _visible(request, pk)
     response = HttpResponse(documents.case_file_docx(dispute, _masked(request.user)), content_type=documents.DOCX_TYPE)
+    _audit_parties_export(request, dispute)
     response["Content-Disposition"] = f'attachment; filename="case-file-{dispute.number}.docx"'
     return response
 

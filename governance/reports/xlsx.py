@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from grids.exports import append_row
+
 from ..models import Report
 from .labels import COUNT_LABELS, EXTENSION_LABELS, RATE_KEYS, RATE_LABELS, SATISFACTION_LABELS
 from .periods import REPORT_TZ
@@ -29,11 +31,11 @@ def report_xlsx(report: Report) -> bytes:
     def sheet(title: str, headers: Sequence[str], rows: Iterable[Sequence], *, first: bool = False):
         ws = workbook.active if first else workbook.create_sheet()
         ws.title = title[:31]
-        ws.append([str(h) for h in headers])
+        append_row(ws, [str(h) for h in headers])
         for cell in ws[1]:
             cell.font = bold
         for row in rows:
-            ws.append(["—" if value is None else value for value in row])
+            append_row(ws, ["—" if value is None else value for value in row])
         for index, header in enumerate(headers, start=1):
             ws.column_dimensions[get_column_letter(index)].width = max(12, 2 * len(str(header)) + 4)
         ws.freeze_panes = "A2"
@@ -68,15 +70,15 @@ def report_xlsx(report: Report) -> bytes:
     for row in rate_rows(
         figures.get("rates", {}), [k for k in (*RATE_KEYS, "on_time") if k in figures.get("rates", {})]
     ):
-        summary.append(["—" if value is None else value for value in row])
+        append_row(summary, ["—" if value is None else value for value in row])
     for (cell,) in summary.iter_rows(min_row=first_rate_row, min_col=2, max_col=2):
         if isinstance(cell.value, float | int):
             cell.number_format = percent
     satisfaction = figures.get("satisfaction", {})
     for value, label in SATISFACTION_LABELS.items():
-        summary.append([_("回访:%(answer)s") % {"answer": label}, satisfaction.get(value, 0)])
+        append_row(summary, [_("回访:%(answer)s") % {"answer": label}, satisfaction.get(value, 0)])
     if ranking:
-        summary.append([_("权重(响应率/解决率/满意率)"), " / ".join(f"{w:g}" for w in ranking["weights"])])
+        append_row(summary, [_("权重(响应率/解决率/满意率)"), " / ".join(f"{w:g}" for w in ranking["weights"])])
 
     sheet(
         _("分类"),
@@ -93,12 +95,12 @@ def report_xlsx(report: Report) -> bytes:
         [_("部门"), _("退单次数")],
         [[row["name"], row["count"]] for row in figures.get("returns", [])],
     )
-    returns.append([])
-    returns.append([_("延期"), _("数量")])
+    append_row(returns, [])
+    append_row(returns, [_("延期"), _("数量")])
     returns.cell(row=returns.max_row, column=1).font = bold
     returns.cell(row=returns.max_row, column=2).font = bold
     for key, value in figures.get("extensions", {}).items():
-        returns.append([str(EXTENSION_LABELS[key]), value])
+        append_row(returns, [str(EXTENSION_LABELS[key]), value])
 
     if ranking:
         rate_headers = [str(RATE_LABELS[key]) for key in RATE_KEYS]

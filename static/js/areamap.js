@@ -6,6 +6,12 @@
  */
 (function () {
   "use strict";
+  // Leaflet puts a tooltip's string in as HTML: names typed by people are escaped first.
+  function esc(value) {
+    return String(value == null ? "" : value).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
 
   var PALETTE = ["#2563eb", "#16a34a", "#d97706", "#9333ea", "#dc2626", "#0891b2", "#65a30d", "#db2777"];
 
@@ -37,7 +43,7 @@
         style: { color: color, weight: 1.5, fillColor: color, fillOpacity: 0.25 },
       });
       layer.eachLayer(function (shape) {
-        shape.bindTooltip(feature.properties.name, { sticky: true });
+        shape.bindTooltip(esc(feature.properties.name), { sticky: true });
         shape.on("mouseover", function () {
           shape.setStyle({ fillOpacity: 0.5, weight: 3 });
         });

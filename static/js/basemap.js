@@ -3,6 +3,12 @@
 // layer under the pins. Config comes from {% map_config %} (a json_script tag). window.GovBasemap.attach(map).
 (function () {
   "use strict";
+  // Leaflet puts a tooltip's string in as HTML: names typed by people are escaped first.
+  function esc(value) {
+    return String(value == null ? "" : value).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
   var STYLE = {
     street: { color: "#94a3b8", weight: 5, opacity: 0.9, lineCap: "round" },
     building: { color: "#b45309", weight: 1, fillColor: "#fcd9a8", fillOpacity: 0.85 },
@@ -46,7 +52,7 @@
       },
       onEachFeature: function (f, l) {
         if (f.properties.kind === "landmark" || f.properties.kind === "street") {
-          l.bindTooltip(f.properties.name, {
+          l.bindTooltip(esc(f.properties.name), {
             permanent: f.properties.kind === "landmark", direction: "top", className: "map-label map-label-" + f.properties.kind,
           });
         }

@@ -3,6 +3,12 @@
 // the worker's grid is outlined with its micro-grids labelled.
 (function () {
   "use strict";
+  // Leaflet puts a tooltip's string in as HTML: names typed by people are escaped first.
+  function esc(value) {
+    return String(value == null ? "" : value).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
   var data = JSON.parse(document.getElementById("map-data").textContent);
   var text = data.text;
   var latInput = document.getElementById("id_lat");
@@ -14,7 +20,7 @@
   (data.micro_grids || []).forEach(function (m) {
     if (!m.boundary) { return; }
     L.geoJSON(m.boundary, { interactive: false, style: { color: "#64748b", weight: 1, dashArray: "4 4", fill: false } })
-      .bindTooltip(m.name, { permanent: true, direction: "center", className: "map-label map-label-micro" })
+      .bindTooltip(esc(m.name), { permanent: true, direction: "center", className: "map-label map-label-micro" })
       .addTo(map);
   });
   if (data.boundary) {

@@ -2,6 +2,12 @@
 // the child areas coloured by load (no tiles: intranet). Figures refresh every 60 s from the API.
 (function () {
   "use strict";
+  // Leaflet puts a tooltip's string in as HTML: names typed by people are escaped first.
+  function esc(value) {
+    return String(value == null ? "" : value).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
   var config = JSON.parse(document.getElementById("dashboard-config").textContent);
   var text = JSON.parse(document.getElementById("dashboard-text").textContent);
   var data = JSON.parse(document.getElementById("dashboard-data").textContent);
@@ -84,7 +90,7 @@
       },
       onEachFeature: function (f, l) {
         var c = f.properties;
-        var label = c.name + "<br>" + text.open + " " + c.open + " · " + text.overdue + " " + c.overdue;
+        var label = esc(c.name) + "<br>" + esc(text.open) + " " + c.open + " · " + esc(text.overdue) + " " + c.overdue;
         if (features.length <= 30) {
           l.bindTooltip(label, { permanent: true, direction: "center", className: "area-label" });
         } else {

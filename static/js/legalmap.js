@@ -4,6 +4,12 @@
  */
 (function () {
   "use strict";
+  // Leaflet puts a tooltip's string in as HTML: names typed by people are escaped first.
+  function esc(value) {
+    return String(value == null ? "" : value).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
 
   var COLOURS = {
     judge_workstation: "#dc2626",
@@ -29,7 +35,7 @@
         weight: 2,
         fillOpacity: 0.7,
       }).addTo(map);
-      marker.bindTooltip(p.name + " · " + p.kind_display);
+      marker.bindTooltip(esc(p.name) + " · " + esc(p.kind_display));
       bounds.extend([p.lat, p.lng]);
     });
     if (bounds.isValid()) {

@@ -223,3 +223,55 @@ def test_api_detail_query_count_does_not_grow(world, small_and_big, api, django_
     with django_assert_max_num_queries(len(few.captured_queries)):
         r = client.get(f"/api/v1/cases/{big.pk}/")
     assert r.status_code == 200 and len(r.json()["timeline"]) == 12
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("lat", "NaN"), ("lat", "91"), ("lng", "abc"), ("lat", "1e400"), ("lat", "")],
+)
+def test_the_report_page_refuses_bad_coordinates_with_a_field_error(world, categories, browser_client, field, value):
+    micro = world.t.micro_grids[0]
+    data = {"category": categories.road.pk, "urgency": "normal", "description": "路面塌陷"}
+    data.update(lat=micro.centroid_lat, lng=micro.centroid_lng)
+    data[field] = value
+    if value == "":
+        data.pop("lng")  # a pin needs both
+    r = browser_client(world.grid_a).post("/cases/new/", data)
+    assert r.status_code == 200  # the form again, its errors summed up above it
+    assert 'data-testid="error-summary"' in r.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_a_report_with_one_bad_photo_among_good_ones_stores_nothing(
+    world, categories, browser_client, settings, tmp_path
+):
+    """The case is not created without its photo, and no file of the batch is left on disk."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from disputes.models import Attachment
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(buffer, "PNG")
+    good = SimpleUploadedFile("good.png", buffer.getvalue(), content_type="image/png")
+    bad = SimpleUploadedFile("invoice.jpg", b"%!PS-Adobe not a photo", content_type="image/jpeg")
+    micro = world.t.micro_grids[0]
+    r = browser_client(world.grid_a).post(
+        "/cases/new/",
+        {
+            "category": categories.road.pk,
+            "urgency": "normal",
+            "description": "路面塌陷",
+            "lat": micro.centroid_lat,
+            "lng": micro.centroid_lng,
+            "photos": [good, bad],
+        },
+    )
+    assert r.status_code == 200
+    page = r.content.decode()
+    assert 'data-testid="error-summary"' in page and "文件「invoice.jpg」不是允许的格式" in page
+    assert not Case.objects.exists() and not Attachment.objects.exists()
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []

@@ -61,6 +61,20 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    from .production import PRODUCTION
+
+    if PRODUCTION:
+        passed, failed = (
+            sum(1 for r in terminalreporter.stats.get(kind, []) if getattr(r, "when", "call") == "call")
+            for kind in ("passed", "failed")
+        )
+        errors = len(terminalreporter.stats.get("error", []))
+        skipped = len(terminalreporter.stats.get("skipped", []))
+        terminalreporter.write_line(
+            f"production mode: {passed} journeys passed, {failed} failed, {errors} errors, {skipped} skipped"
+            " against gunicorn (DEBUG off, manifest static, worker+beat)",
+            bold=True,
+        )
     if _browser_problem:
         bar = "!" * 78
         terminalreporter.write_line(bar, red=True, bold=True)
@@ -105,12 +119,44 @@ def e2e_browser() -> Iterator:
     manager.__exit__(None, None, None)
 
 
+@pytest.fixture(scope="package")
+def production(django_db_setup, tmp_path_factory) -> Iterator:
+    """With E2E_PRODUCTION=1: the app served as in production (tests/e2e/production.py: collectstatic
+    with the manifest, gunicorn with DEBUG off, a worker with beat) on the test database and Redis,
+    for the whole package; None otherwise."""
+    from tests.worker import purge_queue, real_stack_problem
+
+    from .production import PRODUCTION, ProductionStack
+
+    if not PRODUCTION:
+        yield None
+        return
+    problem = real_stack_problem()
+    if problem:
+        pytest.fail(f"E2E_PRODUCTION=1 needs PostgreSQL and Redis: {problem}", pytrace=False)
+    purge_queue()
+    stack = ProductionStack(tmp_path_factory.mktemp("production"))
+    try:
+        stack.start()
+    except RuntimeError as exc:
+        output = stack.stop()
+        pytest.fail(f"the production stack did not start: {exc}\n{output[-3000:]}", pytrace=False)
+    yield stack
+    output = stack.stop()
+    if "Traceback" in output:  # a request or a task failed: show it, even when the journeys passed
+        print(f"\n--- production stack output ---\n{output[-5000:]}")
+
+
 @pytest.fixture(scope="package", autouse=True)
-def celery_worker(django_db_setup, tmp_path_factory) -> Iterator:
+def celery_worker(production, django_db_setup, tmp_path_factory) -> Iterator:
     """A real Celery worker beside the live server, on the test database and the Redis broker, for the
-    whole package; None when the run is not on PostgreSQL + Redis."""
+    whole package (the production stack's worker with E2E_PRODUCTION=1); None when the run is not on
+    PostgreSQL + Redis."""
     from tests.worker import Worker, purge_queue, real_stack_problem, wait_for
 
+    if production is not None:
+        yield production.worker
+        return
     problem = real_stack_problem()
     if problem:
         if not _worker_problem:
@@ -150,15 +196,24 @@ def _failed(item) -> bool:
 
 
 @pytest.fixture
-def demo(live_server, settings, tmp_path):
-    """The demo district in the live server's (test) database, and the objects the journeys need."""
+def demo(live_server, production, settings, tmp_path):
+    """The demo district in the live server's (test) database, and the objects the journeys need.
+    With E2E_PRODUCTION=1 the browser goes to the production stack's gunicorn instead, on the same
+    database (the live server still makes the test transactional, so gunicorn sees what it writes)."""
+    from django.conf import global_settings
     from django.core.management import call_command
 
     from disputes.models import Category
     from grids.models import Area, Level, Membership, User
 
-    settings.MEDIA_ROOT = str(tmp_path / "media")  # uploaded photos stay out of var/media
+    # Uploaded photos stay out of var/media; the tests read the files where the server wrote them.
+    settings.MEDIA_ROOT = str(production.media_root if production else tmp_path / "media")
+    if production:
+        # The tests hash with MD5 for speed (tests/conftest.py); gunicorn verifies with the real hashers.
+        settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     call_command("seed_demo", "--force", stdout=io.StringIO())
+    if production:
+        production.reload()
     users = {u.username: u for u in User.objects.all()}
     grid = Membership.objects.select_related("area").get(user__username="grid_a").area
     micro = Area.objects.filter(parent=grid, level=Level.MICRO_GRID).order_by("code").first()
@@ -175,7 +230,7 @@ def demo(live_server, settings, tmp_path):
         police=police,
         urban=urban,
         road=Category.objects.get(code="road_damage"),
-        live_url=live_server.url,
+        live_url=production.url if production else live_server.url,
     )
 
 

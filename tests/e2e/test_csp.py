@@ -72,3 +72,16 @@ def test_the_language_switch_works_without_an_inline_handler(demo, open_page):
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page).to_have_url(re.compile(r"/cases/"))
     assert not violations, violations
+
+
+def test_names_on_the_maps_are_text_not_markup(demo, open_page):
+    """Leaflet shows a tooltip's string as HTML: the scripts escape names typed by people first."""
+    from grids.models import Area
+
+    name = '<img src=x data-xss="1">微网格'
+    Area.objects.filter(pk=demo.micro.pk).update(name=name)
+    page = open_page("grid_a", viewport=DESKTOP)
+    page.goto("/cases/new/")
+    labels = page.locator(".leaflet-tooltip.map-label-micro")
+    expect(labels.filter(has_text=name)).to_have_count(1)  # the name, as text
+    expect(page.locator(".leaflet-container img[data-xss]")).to_have_count(0)  # never an element

@@ -223,3 +223,49 @@ def test_lessons_from_closed_cases_without_personal_details(world, legal_world, 
     assert "借款要留借条" in c.get(reverse("legal:lesson_list")).content.decode()
     assert browser_client(world.outsider).get(reverse("legal:lesson_list")).status_code == 404
     assert browser_client(world.outsider).get(reverse("legal:lesson_new")).status_code == 404
+
+
+def _event_form(village, photo) -> dict:
+    return {
+        "held_on": "2026-11-20",
+        "topic": "civil_code",
+        "place": "村委会",
+        "organiser": "司法所",
+        "audience": "50",
+        "materials": "0",
+        "area": village.pk,
+        "photo": photo,
+    }
+
+
+def _png(size=(8, 8)) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "red").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_an_event_photo_gets_the_same_content_check_as_case_photos(world, legal_world, browser_client, settings):
+    """Too big, a decompression bomb or not an image: a clear error on the photo, and no event."""
+    import struct
+    import zlib
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    # 8000 × 7000: Pillow opens it, the app's 50-megapixel cap refuses it.
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8000, 7000, 8, 2, 0, 0, 0))
+    bomb += chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b"")
+    settings.UPLOAD_MAX_BYTES = 2000
+    c = browser_client(world.legal)
+    for name, content in [("big.png", _png((300, 300)) + b"\0" * 3000), ("bomb.png", bomb)]:
+        r = c.post(reverse("legal:event_new"), _event_form(legal_world.village1, SimpleUploadedFile(name, content)))
+        assert r.status_code == 200, name
+        assert "field-error" in r.content.decode() and name in r.content.decode()
+    assert not LawEvent.objects.exists()
+    r = c.post(reverse("legal:event_new"), _event_form(legal_world.village1, SimpleUploadedFile("ok.png", _png())))
+    assert r.status_code == 302
+    assert LawEvent.objects.get().photo.name.endswith(".png")

@@ -142,3 +142,26 @@ def test_bodies_pages(world, med, browser_client):
     assert "一街人民调解委员会" in page and "劳动争议调解委员会" in page and "二街人民调解委员会" not in page
     detail = client.get(f"/mediation-orgs/{med.committee1.pk}/").content.decode()
     assert "mediator" in detail and "二级调解员" in detail
+
+
+def test_the_documents_downloads_are_audited_as_personal_data_exports(world, mediating, browser_client):
+    """The agreement and the case file carry the parties' names, phones and ID numbers."""
+    from grids.models import AuditEvent, AuditKind
+
+    d = mediating()
+    mediator = browser_client(world.mediator)
+    mediator.post(f"/disputes/{d.pk}/actions/agree/", {"agree-terms": "赔偿两千元", "agree-signed_at": "2026-11-20"})
+    exports = AuditEvent.objects.filter(kind=AuditKind.PERSONAL_DATA_EXPORT)
+    assert not exports.exists()
+    assert mediator.get(f"/disputes/{d.pk}/agreement/").status_code == 200  # the page is not an export
+    assert not exports.exists()
+    assert mediator.get(f"/disputes/{d.pk}/agreement.docx").status_code == 200
+    assert mediator.get(f"/disputes/{d.pk}/file.docx").status_code == 200
+    parties = sorted(d.parties.values_list("pk", flat=True))
+    assert len(parties) >= 2
+    for event in exports.order_by("id"):
+        assert (event.actor, event.subject_type) == (world.mediator, "disputes.party")
+        assert sorted(event.data["ids"]) == parties and event.data["rows"] == len(parties)
+    assert exports.count() == 2
+    assert browser_client(world.outsider).get(f"/disputes/{d.pk}/agreement.docx").status_code == 404
+    assert exports.count() == 2
