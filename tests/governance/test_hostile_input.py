@@ -119,6 +119,8 @@ PK_MODELS = {
     "report_": "governance.Report",
     "legal:consultation_": "legal_services.Consultation",
     "legal:aid_": "legal_services.AidApplication",
+    "legal:savvy_": "legal_services.LegalSavvyResident",
+    "legal:adviser_": "legal_services.Lawyer",
 }
 NOT_PAGES = re.compile(
     r"(logout|set_language|_export|_xlsx|_docx|_action|notification_open|visit_photo|attachment|patrol_(track|end|visit)"
@@ -148,6 +150,12 @@ def _urls(areas: list[int]) -> list[str]:
                 urls.append(reverse(name, args=[pk]))
         elif name == "legal:registry":
             urls += [reverse(name, args=[k]) for k in ("savvy", "advisers", "service-points", "model-households")]
+        elif name == "refer_to_aid":  # 转法律援助 from a case or a dispute: the form shows its text
+            urls += [
+                reverse(name, args=[kind, pk])
+                for kind, label in (("case", "disputes.Case"), ("dispute", "disputes.Dispute"))
+                for pk in pks(label)
+            ]
         elif name == "public_track":
             continue  # the resident's tracking page: tests/disputes/test_pages.py
         else:
