@@ -235,7 +235,7 @@ def test_official_dashboard_drill_down_and_weekly_report(demo, open_page, tmp_pa
     (report,) = make_weekly_reports(week_start=week, areas=[demo.district])
 
     page = open_page("official", viewport=WIDE)
-    page.locator("header nav a[href$='/dashboard/']").click()
+    page.locator("header nav.mainnav > a[href$='/dashboard/']").click()
     expect(page.get_by_test_id("kpis")).to_be_visible()
     expect(page.get_by_test_id("dashboard-area")).to_have_text(demo.district.name)
     closed_before = kpi(page, "closed")  # the demo's own history already has closed cases
@@ -255,7 +255,7 @@ def test_official_dashboard_drill_down_and_weekly_report(demo, open_page, tmp_pa
     expect(breadcrumb.locator("strong")).to_have_text(demo.town1.name)
     assert kpi(page, "closed") >= 1
 
-    page.locator("header nav a[href$='/reports/']").click()
+    page.locator("header nav.mainnav > a[href$='/reports/']").click()
     expect(page).to_have_url(re.compile(r"/reports/$"))
     row = page.locator(f'tr[data-report="{report.pk}"]')
     expect(row).to_contain_text(demo.district.name)
@@ -287,7 +287,7 @@ def test_official_generates_a_report_that_the_worker_makes(demo, open_page, work
     period = period_label(kind="weekly", start=previous_week_start())
 
     page = open_page("official", viewport=WIDE)
-    page.locator("header nav a[href$='/reports/']").click()
+    page.locator("header nav.mainnav > a[href$='/reports/']").click()
     page.get_by_test_id("generate-report").click()
     expect(page.locator("input[name=period]")).to_have_value(period)
     page.get_by_test_id("generate-submit").click()
@@ -352,7 +352,7 @@ def test_unsigned_dispatch_escalates_after_the_sweep(demo, open_page):
     events = timeline_events(page)
     assert "deadline_red" in events and "escalate" in events, events
 
-    page.locator("header nav a[href$='/dashboard/']").click()
+    page.locator("header nav.mainnav > a[href$='/dashboard/']").click()
     expect(page.get_by_test_id("kpis")).to_be_visible()
     assert kpi(page, "overdue") == 1
 
