@@ -470,3 +470,21 @@ def test_membership_roles_are_listed(world, api):
     assert {"role": "mediator", "area": world.town1.pk, "department": None} in roles
     assert {"role": "grid_worker", "area": world.t.grids[1].pk, "department": None} in roles
     assert world.t.grids[1].pk != world.town1.pk
+
+
+def test_the_district_has_no_parent_and_the_schema_says_it_may_not(world, api):
+    # Found by the fuzz (tests/fuzz): `parent` was documented as an integer, the district's is null.
+    district = world.t.district
+    assert api(world.official).get(f"{API}/areas/{district.pk}/").json()["parent"] is None
+    schema = api(world.official).get(f"{API}/schema/", {"format": "json"}).json()
+    for name in ("Area", "AreaDetail"):
+        assert schema["components"]["schemas"][name]["properties"]["parent"].get("nullable") is True, name
+
+
+def test_a_post_to_a_malformed_api_path_is_a_json_404_not_a_csrf_page(world):
+    # Found by the fuzz: with a session cookie and no CSRF token, a POST that no API view matched
+    # reached the catch-all plain view and got Django's HTML CSRF page (403).
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(world.grid_a)
+    response = client.post(f"{API}/notifications/p%C2%A1%2B/read/")
+    assert response.status_code == 404 and response.json() == {"detail": response.json()["detail"]}
