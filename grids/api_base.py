@@ -179,7 +179,9 @@ def document_error_responses(result: dict, generator, request, public) -> dict:
                 codes.add("404")  # DRF's pagination: a page past the end, or not a number
             codes |= declared.get((path, method), set())
             for code in sorted(codes):
-                operation["responses"].setdefault(
-                    code, {"description": _ERROR_TEXT[code], "content": {"application/json": {"schema": ref}}}
-                )
+                operation["responses"].setdefault(code, {"description": _ERROR_TEXT[code]})
+            # Every error answer is JSON in the error shape, also those a view describes in words only.
+            for code, response in operation["responses"].items():
+                if code.startswith("4") and "content" not in response:
+                    response["content"] = {"application/json": {"schema": ref}}
     return result

@@ -52,6 +52,7 @@ class LegalViewSet(viewsets.GenericViewSet):
 
     search_fields: list[str] = []
     api_error_codes = ("404",)  # the OpenAPI hook documents it on every operation (grids/api_base.py)
+    lookup_value_regex = "[0-9]+"  # a malformed id (`abc`, `null`) is the JSON 404, not a 500
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
