@@ -19,6 +19,16 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_page_size(self, request) -> int:
+        """`?page_size=` up to max_page_size (more is cut to it); one that is not a positive whole
+        number is a 400 (DRF fell back to the default page size without a word)."""
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+            raise exceptions.ValidationError({self.page_size_query_param: [_("每页条数须为正整数")]})
+        return min(int(raw), self.max_page_size)
+
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT

@@ -488,3 +488,18 @@ def test_a_post_to_a_malformed_api_path_is_a_json_404_not_a_csrf_page(world):
     client.force_login(world.grid_a)
     response = client.post(f"{API}/notifications/p%C2%A1%2B/read/")
     assert response.status_code == 404 and response.json() == {"detail": response.json()["detail"]}
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "1.5", "{}", "\u0663"])
+@pytest.mark.parametrize("path", ["/residents/", "/households/", "/cases/", "/legal/consultations/"])
+def test_a_page_size_that_is_not_a_positive_whole_number_is_a_400(world, api, path, value):
+    # Found by the fuzz (schemathesis' negative_data_rejection): DRF fell back to 20 silently.
+    response = api(world.legal).get(f"{API}{path}", {"page_size": value})
+    assert response.status_code == 400, (path, value, response.status_code)
+    assert "page_size" in response.json()
+
+
+def test_a_page_size_above_the_maximum_is_cut_to_it(world, api):
+    response = api(world.official).get(f"{API}/areas/", {"page_size": 5000})
+    assert response.status_code == 200 and len(response.json()["results"]) == 17
+    assert api(world.official).get(f"{API}/areas/", {"page_size": ""}).status_code == 200
