@@ -64,6 +64,7 @@ class Bench:
             self.scales.append((label, loaded))
             if self.wants("reads"):
                 self.measure_reads(label)
+        self.results["disputes"] = self.seeder.disputes()["disputes_dispute"]
         self.seeder.finish()
         self.results["seed_s"] = round(self.seeder.seconds, 1)
         self.results["seed_cases_s"] = round(self.seeder.case_seconds, 1)
@@ -73,7 +74,7 @@ class Bench:
         self.after_seed()
 
     def after_seed(self) -> None:
-        for step in ("intake", "writers", "sweep", "reports", "page_weight"):
+        for step in ("mediation", "intake", "writers", "sweep", "reports", "page_weight"):
             if self.wants(step):
                 try:
                     getattr(self, step)()
@@ -307,6 +308,48 @@ class Bench:
         if second.changes:
             self.errors.append(f"the second sweep changed {second.changes} things")
 
+    # -- mediation -----------------------------------------------------------------------------------
+
+    def mediation(self) -> None:
+        """The mediator's queue and a dispute's page with the disputes seeded, and the mediation sweep."""
+        from disputes.mediation.models import Dispute
+        from disputes.mediation.sweep import sweep_disputes
+
+        pages = Pages()
+        mediator_org = (
+            Dispute.objects.filter(mediator__username="mediator").values_list("organisation_id", flat=True).first()
+        )
+        detail = (
+            Dispute.objects.filter(organisation_id=mediator_org, status="closed")
+            .order_by("-id")
+            .values_list("pk", flat=True)
+            .first()
+            if mediator_org
+            else Dispute.objects.order_by("-id").values_list("pk", flat=True).first()
+        )
+        in_queue = Dispute.objects.filter(organisation_id=mediator_org).count() if mediator_org else 0
+        self.say(f"mediation: {Dispute.objects.count():,} disputes; the mediator's committee has {in_queue:,}")
+        plan = [
+            ("mediator_queue", "mediator", "/disputes/"),
+            ("mediator_queue_all", "mediator", "/disputes/?tab=all"),
+            ("center_disputes", "center_town", "/disputes/?tab=all"),
+            ("dispute_detail", "mediator", f"/disputes/{detail}/"),
+            ("api_disputes", "mediator", "/api/v1/disputes/"),
+        ]
+        figures = {}
+        for name, user, url in plan:
+            m = pages.measure(name, user, url, reps=60, budget_s=8)
+            figures[name] = {"p50_ms": round(m.p50, 1), "p95_ms": round(m.p95, 1), "queries": m.queries}
+            if m.status != 200:
+                self.errors.append(f"{name}: {url} answered {m.status}")
+            self.say(f"  {name:<20} p50 {m.p50:8.1f} ms  p95 {m.p95:8.1f} ms  {m.queries:3d} queries")
+        now = datetime.fromtimestamp(self.anchor, tz=UTC)
+        started = time.perf_counter()
+        swept = sweep_disputes(now=now)
+        sweep_s = time.perf_counter() - started
+        self.say(f"  mediation sweep: {sweep_s:.2f} s — {swept}")
+        self.results["mediation"] = figures | {"sweep_s": round(sweep_s, 2), "mediator_committee_disputes": in_queue}
+
     # -- reports -------------------------------------------------------------------------------------
 
     def reports(self) -> None:
@@ -366,6 +409,7 @@ class Bench:
         "writers": ("write_rps", "write_errors", "write_rps_1", "write_errors_1", "write_lock_waits"),
         "sweep": ("sweep_s", "sweep_due", "sweep_second_changes", "headroom_sweep_cases_day"),
         "reports": ("reports_s",),
+        "mediation": ("mediation", "disputes"),
     }
 
     def check_keys(self) -> None:
@@ -453,6 +497,31 @@ class Bench:
                     f"writers 1 → 8 ({r['write_rps_1']:.0f} → {r['write_rps']:.0f} actions/s, "
                     f"{r['write_errors']} errors, {r['write_lock_waits']} lock waits)",
                     "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            )
+        for name, f in r.get("mediation", {}).items():
+            if isinstance(f, dict):
+                rows.append(
+                    (
+                        name,
+                        f"{f['p50_ms']:.1f}",
+                        f"{f['p95_ms']:.1f}",
+                        str(f["queries"]),
+                        f"{f['p95_ms'] / floor:.1f}×",
+                        "",
+                        "",
+                    )
+                )
+        if "mediation" in r:
+            rows.append(
+                (
+                    f"mediation sweep ({r['disputes']:,} disputes)",
+                    f"{r['mediation']['sweep_s'] * 1000:.0f}",
                     "",
                     "",
                     "",

@@ -121,5 +121,18 @@ class Seeder:
         )
         return counts
 
+    def disputes(self) -> dict[str, int]:
+        """Disputes at the seeds' ratio to the cases loaded (bench/mediation.py)."""
+        from .mediation import DISPUTES_PER_CASE, seed_disputes
+
+        total = sum(len(p) for p in self.phases)
+        return self._timed(
+            f"disputes ({round(total * DISPUTES_PER_CASE):,}, {DISPUTES_PER_CASE} per case, with parties and events)",
+            seed_disputes,
+            cases=total,
+            anchor=self.anchor,
+            progress=self.progress,
+        )
+
     def finish(self) -> None:
         self.loader.cleanup()

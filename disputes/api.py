@@ -201,17 +201,20 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
             raise Http404
         case = get_object_or_404(selectors.case_detail_queryset(request.user), pk=pk)
         try:
+            # The answer is read in the action's transaction: if the database goes away while it is
+            # read, the action rolls back with it, so a 503 always means "not done, try again".
             with transaction.atomic():
                 perform_action(user=request.user, case=case, action=name, data=request.data, files=request.FILES)
+                case = selectors.case_detail_queryset(request.user).filter(pk=pk).first()
+                answer = None if case is None else CaseDetailSerializer(case, context={"request": request}).data
         except ActionNotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc
         except ActionConflict as exc:
             raise Conflict(str(exc)) from exc
-        case = selectors.case_detail_queryset(request.user).filter(pk=pk).first()
-        if case is None:
+        if answer is None:
             # A department that returned the case no longer sees it: confirm without its details.
             return Response({"id": int(pk), "detail": _("已退单,您的部门不再可见此事项")})
-        return Response(CaseDetailSerializer(case, context={"request": request}).data)
+        return Response(answer)
 
     @extend_schema(
         parameters=[

@@ -25,7 +25,7 @@ from grids.notifications import Message, notify_many
 from grids.services import sweep_visits
 
 from . import messages as messages_
-from .models import AlertLevel, Assignment, Clock, StageClock, Urgency
+from .models import AlertLevel, Assignment, Case, Clock, StageClock, Urgency
 from .services import cases_lapse
 from .services.lapse import DUE_FIELDS, STAGE_FIELDS, Due, DueStage, stage_clocks_lapse
 from .services.lapse import LapsedAlert as _Alert
@@ -63,17 +63,20 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
     result = SweepResult(published=outbox.drain(now))
     token = uuid4().hex
     calendar = WorkingCalendar()
+    busy: set[int] = set()
     while True:
         with transaction.atomic():
-            batch = [
+            found = [
                 Due(*row)
                 for row in Assignment.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(next_deadline_at__lte=now)
+                .exclude(case_id__in=busy)
                 .order_by("next_deadline_at", "id")
                 .values_list(*DUE_FIELDS)[:batch_size]
             ]
-            if not batch:
+            if not found:
                 break
+            batch = _cases_free(found, busy)
             result.batches += 1
             lapsed = cases_lapse(due=batch, now=now, token=token)
             if lapsed.alerts:
@@ -82,11 +85,30 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
                 result.escalated += len(lapsed.escalations)
                 result.cases.update(al.case_id for al in lapsed.alerts)
                 _notify(lapsed.alerts, lapsed.escalations, now=now, calendar=calendar)
-        if len(batch) < batch_size:
+        if len(found) < batch_size:
             break
     result.follow_ups = sweep_visits(now=now)  # field work: overdue special-population visits (帮教)
     _sweep_stage_clocks(result, now=now, token=token, calendar=calendar, batch_size=batch_size)
     return result
+
+
+def _cases_free(due: list, busy: set[int]) -> list:
+    """The due clocks whose cases this sweep could lock now; the others' case ids go to `busy`.
+
+    An action locks its case, then writes its assignments and clocks; the sweep holds the clocks
+    (SKIP LOCKED) and then needs their cases. Waiting there would close a circle with an action
+    that holds the case and waits for a clock: a deadlock, which PostgreSQL breaks by failing one
+    of them. So the cases are locked with SKIP LOCKED too, and a case an action holds right now
+    is left to the next sweep (the clocks' lapse is exactly-once, whenever it runs)."""
+    case_ids = sorted({d.case_id for d in due})
+    free = set(
+        Case.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk__in=case_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    busy.update(set(case_ids) - free)
+    return [d for d in due if d.case_id in free]
 
 
 def _notify(alerts: list[_Alert], escalations: dict[int, tuple[int, int]], *, now: datetime, calendar) -> None:
@@ -207,17 +229,20 @@ def _notify(alerts: list[_Alert], escalations: dict[int, tuple[int, int]], *, no
 
 
 def _sweep_stage_clocks(result: SweepResult, *, now: datetime, token: str, calendar, batch_size: int) -> None:
+    busy: set[int] = set()
     while True:
         with transaction.atomic():
-            batch = [
+            found = [
                 DueStage(*row)
                 for row in StageClock.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(next_deadline_at__lte=now)
+                .exclude(case_id__in=busy)
                 .order_by("next_deadline_at", "id")
                 .values_list(*STAGE_FIELDS)[:batch_size]
             ]
-            if not batch:
+            if not found:
                 break
+            batch = _cases_free(found, busy)
             result.batches += 1
             lapsed = stage_clocks_lapse(due=batch, now=now, token=token)
             if lapsed.alerts:
@@ -232,7 +257,7 @@ def _sweep_stage_clocks(result: SweepResult, *, now: datetime, token: str, calen
                 center = [al for al in lapsed.alerts if al.department_id is None]
                 if center:
                     _notify_center(center, lapsed.escalations, now=now, calendar=calendar)
-        if len(batch) < batch_size:
+        if len(found) < batch_size:
             break
 
 

@@ -218,6 +218,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("max_retries", 1)
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 
 SWEEP_INTERVAL_SECONDS = int(os.environ.get("SWEEP_INTERVAL_SECONDS", 60))
+# Due clocks lapsed per transaction by the sweep (each batch commits on its own).
+SWEEP_BATCH_SIZE = int(os.environ.get("SWEEP_BATCH_SIZE", 2000))
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
         "task": "disputes.tasks.sweep_deadlines",

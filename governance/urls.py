@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import dashboard_views, views
+from . import dashboard_views, referral_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("dashboard/", dashboard_views.dashboard, name="dashboard"),
     path("dashboard/export.xlsx", dashboard_views.dashboard_export, name="dashboard_export"),
+    path("refer/<slug:kind>/<int:pk>/aid/", referral_views.refer_to_aid, name="refer_to_aid"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 BATCH = 500
 CLAIM_TIMEOUT = timedelta(minutes=5)
 RETRY_AFTER = timedelta(seconds=30)
+# After the broker refused a publish, the requests of this process leave their tasks to the relay
+# for this long instead of each waiting out a connection attempt (seconds per request while Redis is
+# down). The relay and the sweep drain on their own schedule and always try.
+BROKER_PAUSE = RETRY_AFTER
+_broker_refused_at: datetime | None = None
 
 
 def enqueue(task: str, *args, available_at=None) -> int:
@@ -39,8 +44,23 @@ def enqueue_many(task: str, args_list: list[list], available_at=None) -> list[in
     )
     ids = [r.pk for r in rows if r.pk]
     if when <= timezone.now() and ids:
-        transaction.on_commit(lambda: publish_many(ids))
+        transaction.on_commit(lambda: publish_after_commit(ids))
     return ids
+
+
+def publish_after_commit(ids: list[int]) -> int:
+    """Publish a request's tasks at once, unless the broker refused a publish less than
+    `BROKER_PAUSE` ago: then the rows stay due in the outbox for the relay's next drain."""
+    refused = _broker_refused_at
+    if refused is not None and timezone.now() - refused < BROKER_PAUSE:
+        return 0
+    return publish_many(ids)
+
+
+def broker_refused(at: datetime | None) -> None:
+    """Record (or clear, with None) this process's last refused publish."""
+    global _broker_refused_at
+    _broker_refused_at = at
 
 
 def _claimable(now: datetime) -> Q:
@@ -70,7 +90,9 @@ def publish_many(ids: list[int], now: datetime | None = None) -> int:
             failed.append(message.pk)
     if sent:
         OutboxMessage.objects.filter(pk__in=sent, claimed_at=now).update(published_at=timezone.now())
+        broker_refused(None)
     if failed:
+        broker_refused(timezone.now())
         log.warning("broker unavailable, %d task(s) kept in the outbox: %s", len(failed), error)
         OutboxMessage.objects.filter(pk__in=failed, claimed_at=now).update(
             claimed_at=None, last_error=error, available_at=now + RETRY_AFTER

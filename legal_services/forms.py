@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from grids.models import Area, Level, Resident, User
 
 from .models import (
+    AdviserLogKind,
     AidApplication,
     ConsultationChannel,
     LawTopic,
@@ -185,6 +186,17 @@ class TrainingForm(forms.Form):
     held_on = forms.DateField(label=_("培训日期"), widget=forms.DateInput(attrs={"type": "date"}))
     hours = forms.DecimalField(label=_("学时"), min_value=0.5, max_value=80, max_digits=4, decimal_places=1)
     topic = forms.CharField(label=_("培训主题"), max_length=200)
+
+
+class AdviserLogForm(forms.Form):
+    village = forms.ModelChoiceField(label=_("村社区"), queryset=Area.objects.none())
+    happened_on = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    kind = forms.ChoiceField(label=_("服务类型"), choices=AdviserLogKind.choices)
+    note = forms.CharField(label=_("内容"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, lawyer: Lawyer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["village"].queryset = lawyer.villages.all().order_by("path")
 
 
 class ServicePointFilter(forms.Form):

@@ -231,7 +231,10 @@ class AnswerSerializer(serializers.Serializer):
 
 
 class ReferSerializer(serializers.Serializer):
-    to = serializers.CharField(max_length=20, help_text='"aid" or "case" ("dispute" once mediation registers it)')
+    to = serializers.CharField(
+        max_length=20,
+        help_text='"aid", "case" or "dispute" (with `kind`, and `summary` if it differs from the question)',
+    )
     note = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 

@@ -24,6 +24,8 @@ from grids.worktime import WorkingCalendar
 from . import events, messages
 from .eligibility import assess
 from .models import (
+    AdviserLog,
+    AdviserLogKind,
     AidApplication,
     AidStatus,
     CaseLesson,
@@ -103,7 +105,38 @@ def savvy_register(*, by: User, resident: Resident, village: Area, since: date |
 def training_add(*, by: User, savvy: LegalSavvyResident, held_on: date, hours: Decimal, topic: str) -> TrainingRecord:
     _require_write(by, savvy.area_path)
     _check_length(topic=(topic, 200))
+    errors: dict[str, list] = {}
+    if not (topic or "").strip():
+        errors["topic"] = [_("请填写培训主题")]
+    if held_on > timezone.localdate():
+        errors["held_on"] = [_("日期不能晚于今天")]
+    if not (Decimal("0.5") <= Decimal(hours) <= Decimal("80")):
+        errors["hours"] = [_("学时应在 0.5 到 80 之间")]
+    if errors:
+        raise ValidationError(errors)
     return TrainingRecord.objects.create(savvy=savvy, held_on=held_on, hours=hours, topic=topic.strip())
+
+
+@transaction.atomic
+def adviser_log_add(*, by: User, lawyer: Lawyer, village: Area, happened_on: date, kind: str, note: str) -> AdviserLog:
+    """One entry of a village legal adviser's service log (a visit, advice, a document reviewed …),
+    in one of the villages the adviser serves."""
+    _require_write(by, village.path)
+    _check_length(note=(note, 500))
+    errors: dict[str, list] = {}
+    if kind not in AdviserLogKind.values:
+        errors["kind"] = [_("未知服务类型")]
+    if not lawyer.villages.filter(pk=village.pk).exists():
+        errors["village"] = [_("该律师不是这个村(社区)的法律顾问")]
+    if not (note or "").strip():
+        errors["note"] = [_("请填写服务内容")]
+    if happened_on > timezone.localdate():
+        errors["happened_on"] = [_("日期不能晚于今天")]
+    if errors:
+        raise ValidationError(errors)
+    return AdviserLog.objects.create(
+        lawyer=lawyer, village=village, area_path=village.path, happened_on=happened_on, kind=kind, note=note.strip()
+    )
 
 
 @transaction.atomic

@@ -21,4 +21,7 @@ urlpatterns = [
     path("legal/lessons/", views.lesson_list, name="lesson_list"),
     path("legal/lessons/new/", views.lesson_new, name="lesson_new"),
     path("legal/registry/<slug:kind>/", views.registry, name="registry"),
+    path("legal/registry/savvy/new/", views.savvy_new, name="savvy_new"),
+    path("legal/registry/savvy/<int:pk>/", views.savvy_detail, name="savvy_detail"),
+    path("legal/registry/advisers/<int:pk>/", views.adviser_detail, name="adviser_detail"),
 ]

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,16 +29,19 @@ from .actions import perform_action, refer_consultation
 from .eligibility import assess, reason_text
 from .events import label as event_label
 from .forms import (
+    AdviserLogForm,
     AidApplyForm,
     AnswerForm,
     ConsultationForm,
     EventForm,
     LessonForm,
+    SavvyForm,
     SearchForm,
     ServicePointFilter,
+    TrainingForm,
     action_form,
 )
-from .models import AidStatus, ConsultationStatus, ServicePointKind
+from .models import AdviserLog, AidStatus, ConsultationStatus, ServicePointKind
 from .targets import referral_kinds, referrer_for
 from .workflow import TRANSITIONS, ActionConflict, ActionNotAllowed, available_actions
 
@@ -578,6 +582,7 @@ def _registry_specs():
             "queryset": lambda u: selectors.savvy_visible_to(u).order_by("area_path", "id"),
             "search": ["resident__name", "village__name"],
             "headers": [_("姓名"), _("服务村社区"), _("认定日期"), _("培训次数"), _("在册")],
+            "link": lambda o: reverse("legal:savvy_detail", args=[o.pk]),
             "row": lambda o: [
                 o.resident.name,
                 o.village.name,
@@ -591,6 +596,7 @@ def _registry_specs():
             "queryset": lambda u: selectors.advisers_visible_to(u).order_by("area_path", "name", "id"),
             "search": ["name", "firm"],
             "headers": [_("姓名"), _("律师事务所"), _("电话"), _("顾问村社区"), _("聘期"), _("值班时间")],
+            "link": lambda o: reverse("legal:adviser_detail", args=[o.pk]),
             "row": lambda o: [
                 o.name,
                 o.firm,
@@ -672,7 +678,12 @@ def registry(request: HttpRequest, kind: str) -> HttpResponse:
             "kinds": [(k, specs[k]["title"]) for k in REGISTRY_KINDS],
             "title": spec["title"],
             "headers": spec["headers"],
-            "rows": [spec["row"](o) for o in page.object_list],
+            # each cell with its column's header: a labelled line on a phone's card
+            "rows": [
+                (list(zip(spec["headers"], spec["row"](o), strict=True)), spec["link"](o) if "link" in spec else "")
+                for o in page.object_list
+            ],
+            "can_add": kind == "savvy" and selectors.can_write(request.user),
             "page": page,
             "form": form,
             "point_filter": point_filter,
@@ -680,4 +691,116 @@ def registry(request: HttpRequest, kind: str) -> HttpResponse:
             "query": query.urlencode(),
             "map_points": map_points,
         },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Registry records: a legal-savvy resident's training, an adviser's service log
+
+
+def _record_page(request, *, title, facts, headers, rows, form, status=200, testid="record") -> HttpResponse:
+    return render(
+        request,
+        "legal_services/record.html",
+        {
+            "title": title,
+            "facts": facts,
+            "headers": headers,
+            "rows": [list(zip(headers, row, strict=True)) for row in rows],
+            "form": form,
+            "testid": testid,
+        },
+        status=status,
+    )
+
+
+def _save(form, create) -> bool:
+    """Run a service with the form's data; its errors land on the form. True when stored."""
+    if not form.is_valid():
+        return False
+    try:
+        create(**form.cleaned_data)
+    except ValidationError as exc:
+        _apply_errors(form, exc)
+        return False
+    except ActionNotAllowed as exc:
+        form.add_error(None, str(exc))
+        return False
+    return True
+
+
+@login_required
+def savvy_new(request: HttpRequest) -> HttpResponse:
+    """认定 a legal-savvy resident (法律明白人) from the registry."""
+    _readable(request)
+    if not selectors.can_write(request.user):
+        raise Http404
+    form = SavvyForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        if _save(form, lambda **data: services.savvy_register(by=request.user, **data)):
+            messages.success(request, _("已认定为法律明白人"))
+            return redirect("legal:registry", kind="savvy")
+        return render(request, "legal_services/form.html", {"form": form, "title": _("认定法律明白人")}, status=400)
+    return render(request, "legal_services/form.html", {"form": form, "title": _("认定法律明白人")})
+
+
+@login_required
+def savvy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _readable(request)
+    savvy = get_object_or_404(selectors.savvy_detail_queryset(request.user), pk=pk)
+    writable = selectors.can_write(request.user, savvy.area_path)
+    form = TrainingForm(request.POST or None) if writable else None
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        if _save(form, lambda **data: services.training_add(by=request.user, savvy=savvy, **data)):
+            messages.success(request, _("已记录培训"))
+            return redirect("legal:savvy_detail", pk=pk)
+    trainings = list(savvy.trainings.all())
+    return _record_page(
+        request,
+        title=_("法律明白人 · %(name)s") % {"name": savvy.resident.name},
+        facts=[
+            (_("服务村社区"), savvy.village.name),
+            (_("认定日期"), savvy.since),
+            (_("培训次数"), len(trainings)),
+            (_("累计学时"), sum((t.hours for t in trainings), 0)),
+        ],
+        headers=[_("培训日期"), _("学时"), _("培训主题")],
+        rows=[[t.held_on, t.hours, t.topic] for t in trainings],
+        form=form,
+        status=400 if request.method == "POST" else 200,
+        testid="savvy-record",
+    )
+
+
+@login_required
+def adviser_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _readable(request)
+    lawyer = get_object_or_404(selectors.advisers_visible_to(request.user), pk=pk)
+    villages = list(lawyer.villages.all())
+    writable = any(selectors.can_write(request.user, v.path) for v in villages)
+    form = AdviserLogForm(request.POST or None, lawyer=lawyer) if writable else None
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        if _save(form, lambda **data: services.adviser_log_add(by=request.user, lawyer=lawyer, **data)):
+            messages.success(request, _("已记录服务"))
+            return redirect("legal:adviser_detail", pk=pk)
+    logs = AdviserLog.objects.filter(lawyer=lawyer).select_related("village")[:100]
+    return _record_page(
+        request,
+        title=_("村(居)法律顾问 · %(name)s") % {"name": lawyer.name},
+        facts=[
+            (_("律师事务所"), lawyer.firm),
+            (_("电话"), lawyer.phone),
+            (_("顾问村社区"), "、".join(v.name for v in villages)),
+            (_("聘期"), f"{lawyer.term_from or ''} — {lawyer.term_to or ''}"),
+            (_("值班时间"), lawyer.duty_hours),
+        ],
+        headers=[_("日期"), _("村社区"), _("服务类型"), _("内容")],
+        rows=[[log.happened_on, log.village.name, log.get_kind_display(), log.note] for log in logs],
+        form=form,
+        status=400 if request.method == "POST" else 200,
+        testid="adviser-record",
     )

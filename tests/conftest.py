@@ -41,6 +41,16 @@ def _fast_password_hashing(settings):
     ]
 
 
+@pytest.fixture(autouse=True)
+def _broker_not_paused():
+    """The outbox's pause after a refused publish is per process: no test inherits another's."""
+    from grids import outbox
+
+    outbox.broker_refused(None)
+    yield
+    outbox.broker_refused(None)
+
+
 def make_user(username: str, **extra) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD, **extra)
     return user
@@ -162,3 +172,20 @@ def report(world, categories):
         )
 
     return make
+
+
+# Figures: a test that measures something (a fault, a load) records one line with `figure(...)`;
+# the lines are printed at the end of the run, so CI shows them whatever -q hides.
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figure():
+    return _FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _FIGURES:
+        terminalreporter.section("figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)

@@ -41,16 +41,18 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> bool:
 class Worker:
     """`celery -A governance worker --pool=solo` with the test database; emails go to files in `mail_dir`."""
 
-    def __init__(self, mail_dir: Path, name: str) -> None:
+    def __init__(self, mail_dir: Path, name: str, **env: str) -> None:
+        """`env` overrides the worker's environment (the fault tests point it at private servers)."""
         db = settings.DATABASES["default"]
         self.mail_dir = mail_dir
-        env = dict(
+        base_env = dict(
             os.environ,
             DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
             EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
             EMAIL_FILE_PATH=str(mail_dir),
             ALLOW_DEV_SECRET_KEY="1",
         )
+        env = {**base_env, **env}
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -73,6 +75,7 @@ class Worker:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,  # its own process group: a kill reaches the pool too
         )
 
     def alive(self) -> bool:
@@ -93,6 +96,11 @@ class Worker:
                 subject = str(make_header(decode_header(message["Subject"])))
                 found.append((subject, message.get_payload(decode=True).decode(message.get_content_charset())))
         return found
+
+    def kill(self) -> None:
+        """SIGKILL, as the OOM killer or a lost machine would: no cleanup, no ack, no rollback message."""
+        os.killpg(self.process.pid, 9)
+        self.process.wait(20)
 
     def stop(self) -> str:
         """Stop the worker (its database connections close with it) and return what it printed."""

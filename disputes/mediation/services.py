@@ -49,7 +49,8 @@ from .models import (
 )
 from .workflow import JUDICIAL_KIND, TRANSITIONS, ActionNotAllowed, authorize, is_center_for, judicial_paths
 
-CREATOR_ROLES = {Role.GRID_WORKER, Role.GRID_CHIEF, Role.CENTER_STAFF, Role.MEDIATOR}
+# Legal-services staff register too: a consultation referred on to mediation (governance/referrals.py).
+CREATOR_ROLES = {Role.GRID_WORKER, Role.GRID_CHIEF, Role.CENTER_STAFF, Role.MEDIATOR, Role.LEGAL_STAFF}
 
 
 # ---------------------------------------------------------------------------------------------

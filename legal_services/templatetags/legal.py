@@ -22,11 +22,18 @@ def legal_village_block(context, area):
 
 
 @register.inclusion_tag("legal_services/_referrals_block.html", takes_context=True)
-def legal_referrals(context, kind: str, pk: int):
-    """`{% legal_referrals "case" case.pk %}` on a case (or dispute) page: the referrals between
-    it and legal services, shown only when there are some."""
-    from legal_services.selectors import referrals_for_display
+def legal_referrals(context, kind: str, pk: int, area_path: str = ""):
+    """`{% legal_referrals "case" case.pk case.area_path %}` on a case (or dispute) page: the
+    referrals between it and legal services, and for legal-services staff over its area a link to
+    refer it to legal aid (the page lives in governance, which may import both sides)."""
+    from legal_services.selectors import can_write, referrals_for_display
 
     request = context.get("request")
-    rows = referrals_for_display(request.user, kind, int(pk)) if request is not None else []
-    return {"referrals": rows}
+    if request is None:
+        return {"referrals": []}
+    return {
+        "referrals": referrals_for_display(request.user, kind, int(pk)),
+        "refer_aid": bool(area_path) and can_write(request.user, area_path),
+        "kind": kind,
+        "pk": pk,
+    }

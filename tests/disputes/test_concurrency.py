@@ -168,3 +168,174 @@ def test_concurrent_readers_store_a_day_once(world, report):
     assert DailyStat.objects.count() == rows
     total = stats.Figures(world.t.district.path, lo, hi).total(lo, hi)
     assert total["new"] == Case.objects.count() == 3
+
+
+# ------------------------------------------------------------------------------------------------
+# Issue 18: 50 clients at once through the HTTP API (the views, the serializers and the middleware
+# included), each thread with its own client and its own database connection, closed at its end.
+
+FIFTY = 50
+
+
+def api_concurrently(n, user, method, url, body_of):
+    """`n` threads released together, each sending one request as `user`; returns the responses
+    (a server error is a response with status 500, not an exception)."""
+    from rest_framework.test import APIClient
+
+    def call(i):
+        client = APIClient()
+        client.raise_request_exception = False
+        client.force_authenticate(user=user)
+        return getattr(client, method)(url if isinstance(url, str) else url(i), body_of(i), format="json")
+
+    counter = iter(range(n))
+    lock = threading.Lock()
+
+    def one():
+        with lock:
+            i = next(counter)
+        return call(i)
+
+    outcomes = run_concurrently(n, one)
+    assert all(kind == "ok" for kind, _ in outcomes), [o for o in outcomes if o[0] != "ok"][:3]
+    return [response for _, response in outcomes]
+
+
+def statuses(responses) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for r in responses:
+        counts[r.status_code] = counts.get(r.status_code, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def test_fifty_clients_take_the_same_transition_once(world, report, figure):
+    case = services.case_accept(case=report(), by=world.center_town)
+    responses = api_concurrently(
+        FIFTY,
+        world.center_town,
+        "post",
+        f"/api/v1/cases/{case.pk}/actions/dispatch/",
+        lambda i: {"lead_department": world.police1.pk},
+    )
+    counts = statuses(responses)
+    figure(f"concurrency same-transition: {FIFTY} clients, {counts} (1 × 200 expected, the rest 409)")
+    assert counts == {200: 1, 409: FIFTY - 1}, counts
+    assert CaseEvent.objects.filter(case=case, action="dispatch").count() == 1
+    assert Assignment.objects.filter(case=case).count() == 1
+
+
+def test_fifty_clients_file_cases_with_distinct_numbers(world, categories, figure):
+    from disputes.models import Case
+
+    micro = world.t.micro_grids[0]
+    responses = api_concurrently(
+        FIFTY,
+        world.grid_a,
+        "post",
+        "/api/v1/cases/",
+        lambda i: {
+            "category": "road_damage",
+            "description": f"第{i}处路面塌陷",
+            "lat": micro.centroid_lat,
+            "lng": micro.centroid_lng,
+        },
+    )
+    counts = statuses(responses)
+    numbers = {r.json()["number"] for r in responses if r.status_code == 201}
+    figure(f"concurrency intake: {FIFTY} clients, {counts}, {len(numbers)} distinct numbers")
+    assert counts == {201: FIFTY}, [r.content[:200] for r in responses if r.status_code != 201][:3]
+    assert len(numbers) == FIFTY
+    assert Case.objects.count() == FIFTY
+    assert CaseEvent.objects.filter(action="create").count() == FIFTY
+
+
+def test_fifty_progress_notes_at_once_are_all_kept(world, report, figure):
+    case = services.case_accept(case=report(), by=world.center_town)
+    services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1)
+    services.case_sign(case=case, by=world.dept_police)
+    responses = api_concurrently(
+        FIFTY,
+        world.dept_police,
+        "post",
+        f"/api/v1/cases/{case.pk}/actions/progress/",
+        lambda i: {"note": f"第{i}次进展"},
+    )
+    counts = statuses(responses)
+    notes = CaseEvent.objects.filter(case=case, action="progress").count()
+    figure(f"concurrency progress notes: {FIFTY} clients, {counts}, {notes} events, 0 server errors expected")
+    assert counts == {200: FIFTY}, [r.content[:200] for r in responses if r.status_code != 200][:3]
+    assert notes == FIFTY
+
+
+def _someone_waits_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def test_a_sweep_and_an_action_on_the_same_case_do_not_deadlock(world, report):
+    """Actions lock the case, then its assignments; the sweep locked the due assignments, then
+    their cases. An action holding the case while the sweep held its assignment waited on each
+    other: PostgreSQL killed one of them (deadlock detected, a 503 or a failed sweep batch). The
+    sweep now leaves a case an action holds to its next run."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+    from django.db import transaction
+
+    from disputes.models import Case, DeadlineAlert
+    from disputes.sweep import sweep_deadlines
+    from tests.worker import wait_for
+
+    with time_machine.travel(datetime(2026, 11, 16, 9, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
+        busy = services.case_accept(case=report(), by=world.center_town)
+        services.case_dispatch(case=busy, by=world.center_town, lead_department=world.police1)
+        other = services.case_accept(case=report(), by=world.center_town)
+        services.case_dispatch(case=other, by=world.center_town, lead_department=world.police1)
+    moment = datetime(2026, 11, 17, 10, tzinfo=ZoneInfo("Asia/Shanghai"))  # both sign clocks lapsed
+    case_locked, go_on = threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def action():
+        try:
+            with time_machine.travel(moment, tick=False), transaction.atomic():
+                Case.objects.select_for_update().get(pk=busy.pk)  # the action's first step: the case
+                case_locked.set()
+                go_on.wait(20)
+                services.case_sign(case=busy, by=world.dept_police)  # then the assignments
+            outcomes["action"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcomes["action"] = exc
+        finally:
+            case_locked.set()
+            connections.close_all()
+
+    def sweep():
+        try:
+            outcomes["sweep"] = sweep_deadlines(now=moment)
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcomes["sweep"] = exc
+        finally:
+            connections.close_all()
+
+    acting = threading.Thread(target=action)
+    acting.start()
+    assert case_locked.wait(20)
+    sweeping = threading.Thread(target=sweep)
+    sweeping.start()
+    # Either the sweep waits on the case (the old order), or it is done with what it could take.
+    wait_for(lambda: _someone_waits_on_a_lock() or not sweeping.is_alive(), 20)
+    go_on.set()
+    acting.join(30)
+    sweeping.join(30)
+    assert outcomes["action"] == "ok", outcomes
+    assert not isinstance(outcomes["sweep"], Exception), outcomes
+    # The other case lapsed (red, escalated) in this sweep; the busy one was left to the next.
+    assert DeadlineAlert.objects.filter(case=other, level="red").count() == 1
+    assert CaseEvent.objects.filter(case=other, action="escalate").count() == 1
+    assert not DeadlineAlert.objects.filter(case=busy).exists()
+    assert sweep_deadlines(now=moment).escalated == 0  # the next run: the busy case signed, late

@@ -187,7 +187,9 @@ def test_the_roll_up_equals_plain_counts_over_the_cases(world, week, categories)
     """Independent of the code that fills the roll-up: plain COUNTs over the tables, per day."""
     from datetime import timedelta
 
-    from disputes.models import DeadlineAlert, ExtensionRequest
+    from django.db.models import F
+
+    from disputes.models import DeadlineAlert, ExtensionRequest, StageClock
 
     ct, police = world.center_town, world.dept_police
     with clock("2026-11-19 10:00"):
@@ -217,11 +219,26 @@ def test_the_roll_up_equals_plain_counts_over_the_cases(world, week, categories)
                 got["ext_requested"]
                 == ExtensionRequest.objects.filter(requested_at__gte=lo, requested_at__lt=hi).count()
             )
+            # the departments' sign-in limits and the center's accept limits (五个第一时间)
+            accept = StageClock.objects.filter(clock="accept", deadline__gte=lo, deadline__lt=hi)
             assert got["response_due"] == (
                 Assignment.objects.filter(sign_deadline__gte=lo, sign_deadline__lt=hi)
                 .exclude(return_reason_code="withdrawn")
                 .count()
-            )
+                + accept.count()
+            ), day
+            assert got["response_met"] == (
+                Assignment.objects.filter(
+                    sign_deadline__gte=lo, sign_deadline__lt=hi, signed_at__lte=F("sign_deadline")
+                )
+                .exclude(return_reason_code="withdrawn")
+                .count()
+                + accept.filter(stopped_at__lte=F("deadline")).count()
+            ), day
+            verify = StageClock.objects.filter(clock="verify", deadline__gte=lo, deadline__lt=hi)
+            assert got["resolution_due"] == (
+                Case.objects.filter(handle_deadline__gte=lo, handle_deadline__lt=hi).count() + verify.count()
+            ), day
         by_category = figures.rows(MON, NEXT_MON, ("category",))
         lo, hi = stats.day_bounds(MON, NEXT_MON)
         for category_id in set(Case.objects.values_list("category_id", flat=True)):

@@ -83,3 +83,45 @@ def test_the_workbench_fits_a_phone(demo, open_page):
     expect(page.get_by_test_id("legal-kpis")).to_be_visible()
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE["width"] + 1
+
+
+def test_legal_refers_a_consultation_to_mediation_and_the_dispute_on_to_legal_aid(demo, open_page):
+    """Referrals both ways: the consultation becomes a dispute (转人民调解), the dispute page shows
+    where it came from and offers 转法律援助 to legal staff; the application shows where it came from."""
+    from disputes.mediation.models import Dispute
+
+    page = open_page("legal", viewport=DESKTOP)
+    page.goto("/legal/consultations/new/")
+    form = page.get_by_test_id("legal-form")
+    form.locator("select[name=topic]").select_option("neighbour")
+    form.locator("input[name=channel][value=in_person]").check()
+    form.locator("input[name=name]").fill("周桂兰")
+    form.locator("textarea[name=question]").fill("楼上邻居装修噪音扰民,多次沟通无果")
+    form.get_by_test_id("submit").click()
+    expect(page.get_by_test_id("consultation-status")).to_have_text("待答复")
+
+    box = page.locator('details[data-action="refer-dispute"]')
+    box.locator("summary").click()
+    box.locator("select[name=kind]").select_option("neighbour")
+    box.locator("input[name=respondent]").fill("楼上住户")
+    box.get_by_test_id("do-refer-dispute").click()
+    expect(page.get_by_test_id("referrals")).to_contain_text("矛盾纠纷")
+    dispute = Dispute.objects.get(summary="楼上邻居装修噪音扰民,多次沟通无果")
+
+    page.get_by_test_id("referrals").get_by_role("link", name=dispute.number).click()
+    expect(page).to_have_url(re.compile(rf"/disputes/{dispute.pk}/$"))
+    expect(page.get_by_test_id("referrals")).to_contain_text("周桂兰")
+    page.get_by_test_id("refer-aid").click()
+    form = page.get_by_test_id("legal-form")
+    expect(form.locator("textarea[name=reason]")).to_have_value("楼上邻居装修噪音扰民,多次沟通无果")
+    form.locator("select[name=matter]").select_option("neighbour")
+    form.get_by_test_id("submit").click()
+    expect(page.get_by_test_id("aid-status")).to_have_text("已申请")
+    expect(page.get_by_test_id("referrals")).to_contain_text(dispute.number)
+
+    # the town center sees both links on the dispute
+    center = open_page("center_town", viewport=DESKTOP)
+    center.goto(f"/disputes/{dispute.pk}/")
+    expect(center.locator('[data-referral="consultation"]')).to_be_visible()
+    expect(center.locator('[data-referral="aid"]')).to_be_visible()
+    expect(center.get_by_test_id("refer-aid")).to_have_count(0)

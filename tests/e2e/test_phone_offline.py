@@ -215,9 +215,42 @@ def test_no_page_a_grid_worker_opens_scrolls_sideways_at_360(demo, open_page):
     assert not wide, f"pages wider than 360 px: {wide}"
     # The menu is a bottom bar that fits: every item is on screen.
     page.goto("/")
-    for link in page.locator("nav.mainnav a").all():
+    for link in page.locator("nav.mainnav > a:visible, nav.mainnav summary:visible").all():
         box = link.bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360 and box["height"] >= 44, box
+
+
+@pytest.mark.parametrize("user", ["center_town", "legal", "grid_a"])
+def test_the_bottom_bar_keeps_four_items_and_more_opens_the_rest(demo, open_page, user):
+    """However many sections a role has, the bar's labels are whole: four items and 更多 (more), which
+    opens the others above the bar; every section is reachable in one tap after it."""
+    page = open_page(user, viewport=PHONE_360, is_mobile=True, has_touch=True)
+    page.goto("/")
+    all_links = page.locator("nav.mainnav > a")
+    total = all_links.count()
+    bar = page.locator("nav.mainnav > a:visible")
+    more = page.get_by_test_id("nav-more")
+    if total <= 5:
+        expect(bar).to_have_count(total)
+        expect(more).to_be_hidden()
+        return
+    expect(bar).to_have_count(4)
+    expect(more).to_be_visible()
+    for item in [*bar.all(), more.locator("summary")]:
+        box = item.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360 and box["height"] >= 44, box
+        # the label is whole: nothing cut off by the ellipsis
+        assert item.evaluate("e => e.scrollWidth <= e.clientWidth"), item.inner_text()
+    more.locator("summary").click()
+    rest = page.locator(".nav-more-body a:visible")
+    expect(rest).to_have_count(total - 4)
+    for item in rest.all():
+        box = item.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360 and box["y"] >= 0, box
+    shot(page, f"nav-more-{user}")
+    href = rest.last.get_attribute("href")
+    rest.last.click()
+    expect(page).to_have_url(re.compile(re.escape(href) + "$"))
 
 
 def test_case_list_is_cards_with_status_and_deadline_on_a_phone(demo, open_page):
@@ -232,6 +265,33 @@ def test_case_list_is_cards_with_status_and_deadline_on_a_phone(demo, open_page)
         assert box and box["x"] + box["width"] <= 360
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "case-list-cards")
+
+
+@pytest.mark.parametrize(
+    "user, url, status_label",
+    [
+        ("mediator", "/disputes/?tab=all", "状态"),
+        ("grid_a", "/residents/", "身份证号"),
+        ("legal", "/legal/aid/", "状态"),
+        ("legal", "/legal/consultations/", "状态"),
+        ("legal", "/legal/registry/advisers/", "律师事务所"),
+        ("mediator", "/mediation-orgs/", "类型"),
+    ],
+)
+def test_the_other_lists_are_cards_on_a_phone_too(demo, open_page, user, url, status_label):
+    """Every list people open on a phone is a stack of cards, each line labelled, none off-screen."""
+    page = open_page(user, viewport=PHONE_360, is_mobile=True, has_touch=True)
+    page.goto(url)
+    row = page.locator("table.table-cards tbody tr").first
+    expect(row).to_be_visible()
+    expect(row.locator("td.card-title")).to_be_visible()
+    cell = row.locator(f'td[data-label="{status_label}"]')
+    expect(cell).to_be_visible()
+    for td in row.locator("td").all():
+        box = td.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360, (url, box)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, url
+    shot(page, "cards" + re.sub(r"[^A-Za-z0-9]+", "_", url).rstrip("_"))
 
 
 def test_failed_submit_scrolls_to_the_error_summary(demo, open_page):

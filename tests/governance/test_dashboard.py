@@ -54,13 +54,16 @@ def test_district_figures_by_hand(world, fixture_cases, api):
     assert k["in_progress"] == 3  # B, C, D
     assert k["overdue"] == 1  # B
     assert k["closed"] == 1  # A
-    assert k["response_rate"] == 0.5  # A signed in time, B did not
+    # Departments: A signed in time, B did not (1/2). The center's accept clocks (4 working hours):
+    # A and B accepted at once, C and D never, past Thu 13:00 (2/4). In all 3/6.
+    assert k["response_rate"] == 0.5
     assert k["on_time_rate"] == 1.0  # A handled before its deadline
     assert k["satisfaction_rate"] == 1.0
     children = {c["name"]: c for c in d["children"]}
     assert children[world.town1.name]["new"] == 3 and children[world.town1.name]["overdue"] == 1
-    assert children[world.town2.name]["new"] == 1 and children[world.town2.name]["response_rate"] is None
-    assert children[world.town1.name]["response_rate"] == 0.5
+    # Town 2 never accepted D (0/1); town 1: A and B signed 1/2, accepted A, B but not C 2/3.
+    assert children[world.town2.name]["new"] == 1 and children[world.town2.name]["response_rate"] == 0.0
+    assert children[world.town1.name]["response_rate"] == 0.6
     assert d["categories"] == [{"code": "road_damage", "name": "道路破损", "count": 4}]
     assert d["departments"][0]["name"] == world.urban1.name and d["departments"][0]["overdue"] == 1
     assert d["trend"]["new"][-5:] == [2, 0, 0, 2, 0]

@@ -181,6 +181,37 @@ def test_a_real_failed_connect_is_a_503_and_the_next_request_recovers(world, api
     assert client.get("/api/v1/me/").status_code == 200
 
 
+def test_an_action_whose_answer_cannot_be_read_is_not_done(world, report, api, monkeypatch):
+    """Issue 18 (PostgreSQL restarted under load): a 503 tells the client to try again, so it must
+    mean nothing was stored. The database went away after the note was written, while its answer was
+    read: before, the note was already committed and a retry stored it twice."""
+    from disputes import api as case_api
+    from disputes import services
+    from disputes.models import CaseEvent
+
+    case = services.case_accept(case=report(), by=world.center_town)
+    services.case_dispatch(case=case, by=world.center_town, lead_department=world.police1)
+    services.case_sign(case=case, by=world.dept_police)
+
+    class LostWhileAnswering(case_api.CaseDetailSerializer):
+        @property
+        def data(self):
+            raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(case_api, "CaseDetailSerializer", LostWhileAnswering)
+    response = api(world.dept_police).post(
+        f"/api/v1/cases/{case.pk}/actions/progress/", {"note": "已到场"}, format="json"
+    )
+    assert response.status_code == 503
+    assert not CaseEvent.objects.filter(case=case, action="progress").exists()
+    monkeypatch.undo()
+    response = api(world.dept_police).post(
+        f"/api/v1/cases/{case.pk}/actions/progress/", {"note": "已到场"}, format="json"
+    )
+    assert response.status_code == 200
+    assert CaseEvent.objects.filter(case=case, action="progress").count() == 1
+
+
 def _detail_routes():
     """(prefix, viewset, method, suffix) for every detail route of every viewset under /api/v1/."""
     from governance.api_urls import router

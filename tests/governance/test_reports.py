@@ -192,7 +192,7 @@ def rate(numerator: int, denominator: int) -> dict:
 
 
 def test_weekly_figures_of_a_town_match_the_hand_count(world, w47, django_assert_max_num_queries):
-    with clock("2026-11-23 08:00"), django_assert_max_num_queries(30):
+    with clock("2026-11-23 08:00"), django_assert_max_num_queries(32):
         first = reports.weekly_figures(area=world.town1, start=W47, end=W47_END)  # counts the week's days
     with clock("2026-11-23 08:00"), django_assert_max_num_queries(10):
         figures = reports.weekly_figures(area=world.town1, start=W47, end=W47_END)  # sums them
@@ -210,9 +210,12 @@ def test_weekly_figures_of_a_town_match_the_hand_count(world, w47, django_assert
     }
     assert figures["rates"] == {
         # A police1 ✓, A urban1 late, B police1 late, C urban1 returned unsigned, C police1 (lead) ✓;
-        # C's withdrawn police1 co-assignment is not counted.
-        "response": rate(2, 5),
-        "resolution": rate(1, 3),  # A ✓; B unhandled, C handled after its deadline
+        # C's withdrawn police1 co-assignment is not counted. The center's accept clocks: A B C
+        # accepted within minutes, D (its limit fell on Monday) and E resolved on site at once ✓.
+        "response": rate(2 + 5, 5 + 5),
+        # A ✓; B unhandled, C handled after its deadline; A verified the afternoon it was handled ✓
+        # (C's verify limit falls next week).
+        "resolution": rate(1 + 1, 3 + 1),
         "satisfaction": rate(2, 3),  # A satisfied, D satisfied (its latest this week), C's latest: dissatisfied
         "on_time": rate(2, 3),
     }
@@ -233,11 +236,12 @@ def test_district_figures_add_the_other_town(world, w47):
     assert figures["counts"]["new"] == 5
     assert figures["counts"]["overdue"] == 2  # F's red alert came at 23 Nov 00:00, the next week
     assert figures["counts"]["open_at_end"] == 4
-    assert figures["rates"]["response"] == rate(3, 6)
-    assert figures["rates"]["resolution"] == rate(1, 3)  # F is due the next week
+    # town 1's 7/10, and F: police2 signed in time, town 2's center accepted it in ten minutes
+    assert figures["rates"]["response"] == rate(7 + 2, 10 + 2)
+    assert figures["rates"]["resolution"] == rate(2, 4)  # F is due the next week
     town2 = reports.weekly_figures(area=world.town2, start=W47, end=W47_END)
     assert town2["counts"]["new"] == 1
-    assert town2["rates"]["response"] == rate(1, 1)
+    assert town2["rates"]["response"] == rate(2, 2)
 
 
 def test_rates_are_none_when_nothing_was_due(world, w47):
@@ -436,8 +440,8 @@ def test_xlsx_has_the_figures(world, w47, browser_client):
     assert summary["新增事项"][1].value == 4
     assert summary["超期事项(红灯)"][1].value == 2
     response = summary["响应率"]
-    assert response[1].value == pytest.approx(0.4) and response[1].number_format == "0.0%"
-    assert (response[2].value, response[3].value) == (2, 5)
+    assert response[1].value == pytest.approx(0.7) and response[1].number_format == "0.0%"
+    assert (response[2].value, response[3].value) == (7, 10)  # with the accept clocks (see the hand count above)
     assert [[c.value for c in row] for row in book["分类"].iter_rows(min_row=2)] == [
         [1, "道路破损", 3],
         [2, "治安问题", 1],
@@ -495,7 +499,7 @@ def test_report_pages_are_scoped(world, made, browser_client, client):
         page = c.get(f"/reports/{town1.pk}/")
         assert page.status_code == 200, persona
         html = page.content.decode()
-        assert "测试街道1" in html and "40.0%" in html and "33.3%" in html and "66.7%" in html
+        assert "测试街道1" in html and "70.0%" in html and "50.0%" in html and "66.7%" in html
         assert c.get(f"/reports/{town1.pk}/xlsx/").status_code == 200
     for persona in (world.grid_b, world.grid_a, world.dept_police, world.mediator, world.outsider, world.center_town2):
         c = browser_client(persona)
@@ -556,7 +560,7 @@ def test_api_lists_and_shows_reports_in_scope(world, made, api, django_assert_ma
     }
     detail = api(world.official).get(f"/api/v1/reports/{town1.pk}/").json()
     assert detail["data"]["figures"]["counts"]["new"] == 4
-    assert detail["data"]["figures"]["rates"]["response"]["rate"] == pytest.approx(0.4)
+    assert detail["data"]["figures"]["rates"]["response"]["rate"] == pytest.approx(0.7)
     assert api(world.official).get("/api/v1/reports/?kind=monthly").json()["count"] == 1
     assert api(world.official).get("/api/v1/reports/").json()["count"] == 4
     assert api(world.official).get("/api/v1/reports/?kind=daily").status_code == 400

@@ -103,3 +103,42 @@ def test_broker_down_loses_nothing(world, report, sent_tasks, django_capture_on_
     assert len(sent_tasks) == 1
     assert notifications.deliver(*sent_tasks[0][1]) == "sent"
     assert len(mail.outbox) == 1
+
+
+def test_a_down_broker_is_tried_once_then_left_to_the_relay(
+    world, sent_tasks, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Issue 18 (Redis stopped during intake): each request used to wait out its own connection
+    attempt (about 2 s per action while Redis was down). After one refusal, the requests leave their
+    tasks in the outbox for BROKER_PAUSE; the relay still tries, and once the broker takes a task
+    the requests publish at once again."""
+    tries = []
+    send = outbox._send
+    monkeypatch.setattr(outbox, "_send", lambda message: (tries.append(message.pk), send(message)))
+    people = [world.dept_police, world.dept_urban, world.center_town]
+    for user in people:
+        user.email = f"{user.username}@example.org"
+        user.save()
+
+    def request(user):
+        with django_capture_on_commit_callbacks(execute=True):
+            notifications.notify(recipients=[user], kind="test", title="新派单")
+
+    sent_tasks.down = True
+    with clock("2026-11-16 09:00"):
+        for user in people:
+            request(user)
+    assert len(tries) == 1  # the first request met the broker down; the next two did not wait on it
+    assert OutboxMessage.objects.filter(published_at__isnull=True).count() == 3
+    sent_tasks.down = False
+    with clock("2026-11-16 09:00:20"):
+        request(world.dept_police)  # still within the pause: kept for the relay
+        assert len(tries) == 1
+        assert outbox.drain() == 3  # the relay always tries: the two skipped and this one
+        request(world.dept_urban)  # the broker took tasks again: published at once
+        assert len(sent_tasks) == 4
+    with clock("2026-11-16 09:00:31"):
+        assert outbox.drain() == 1  # the refused one, after RETRY_AFTER
+    assert len(sent_tasks) == 5
+    assert not OutboxMessage.objects.filter(published_at__isnull=True).exists()
+    assert sorted(args[0] for _task, args in sent_tasks) == sorted(Delivery.objects.values_list("pk", flat=True))
