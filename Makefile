@@ -64,3 +64,9 @@ benchdeps:
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles var/broker
+
+# Issue 18: schemathesis over the whole /api/v1/ schema as six roles (tests/fuzz), on the seeded demo
+# district; on PostgreSQL when DATABASE_URL says so. Prints "fuzz: N requests as R roles, ...".
+.PHONY: fuzz
+fuzz: devdeps messages
+	$(PY) -m pytest tests/fuzz -m fuzz -q -s $(PYTEST_ARGS)

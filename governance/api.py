@@ -81,6 +81,16 @@ class ReportViewSet(viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):
         return ReportDetailSerializer if self.action == "retrieve" else ReportSerializer
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        # An error answer is JSON and says so, also when the client asked for the workbook
+        # (`?format=xlsx` or `Accept:`): it was a JSON body labelled as a spreadsheet.
+        if getattr(response, "exception", False) and isinstance(
+            getattr(request, "accepted_renderer", None), XlsxRenderer
+        ):
+            request.accepted_renderer = renderers.JSONRenderer()
+            request.accepted_media_type = request.accepted_renderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
     @extend_schema(
         responses={
             (200, XLSX_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="The report as XLSX."),

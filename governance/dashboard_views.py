@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -194,7 +194,14 @@ class DashboardAPIView(APIView):
             OpenApiParameter("from", OpenApiTypes.DATE),
             OpenApiParameter("to", OpenApiTypes.DATE),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={
+            200: OpenApiTypes.OBJECT,
+            404: OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
+                description="The area is not one the caller reads with an area role, or the caller has none "
+                "(department staff see only what is dispatched to them).",
+            ),
+        },
     )
     def get(self, request):
         area, start, end, form = _parse(request, request.query_params)

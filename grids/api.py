@@ -146,7 +146,7 @@ class AreaBriefSerializer(serializers.ModelSerializer):
 class AreaSerializer(serializers.ModelSerializer):
     """An area without its boundary: what lists return unless asked for `?boundary=1`."""
 
-    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+    parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     centroid = CentroidSerializer(read_only=True, allow_null=True)
 
     class Meta:

@@ -8,6 +8,7 @@ import math
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -17,6 +18,16 @@ class Pagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request) -> int:
+        """`?page_size=` up to max_page_size (more is cut to it); one that is not a positive whole
+        number is a 400 (DRF fell back to the default page size without a word)."""
+        raw = request.query_params.get(self.page_size_query_param, "")
+        if raw == "":
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+            raise exceptions.ValidationError({self.page_size_query_param: [_("每页条数须为正整数")]})
+        return min(int(raw), self.max_page_size)
 
 
 class Conflict(exceptions.APIException):
@@ -105,8 +116,12 @@ class FiniteFloatField(serializers.FloatField):
         self.validators.append(_finite)
 
 
+@csrf_exempt
 def api_not_found(request, exception=None):
-    """handler404: a JSON 404 under /api/ (an unknown action or a malformed id), the page elsewhere."""
+    """handler404: a JSON 404 under /api/ (an unknown action or a malformed id), the page elsewhere.
+
+    Exempt from CSRF: an API client posting to a path that does not exist (a malformed id) is
+    answered 404, not with the CSRF failure page that a POST to a plain Django view would get."""
     from django.views.defaults import page_not_found
 
     if request.path.startswith("/api/"):
@@ -120,15 +135,21 @@ def api_not_found(request, exception=None):
 
 _ERROR_SCHEMA = {
     "type": "object",
-    "description": "`detail` with a message, or field names with their lists of errors.",
+    "description": "`detail` with a message, or field names with their lists of errors; a nested object's "
+    "errors are an object by field name, a list's by position (DRF's shapes).",
     "properties": {"detail": {"type": "string"}},
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "object"}]}},
+            {"type": "object"},
+        ]
+    },
 }
 _ERROR_TEXT = {
     "400": "Invalid input or parameters: field errors, or `detail`.",
     "401": "Not signed in, or the token expired or was revoked.",
     "403": "Visible, but the caller may not do this.",
-    "404": "Not found, or outside the caller's scope.",
+    "404": "Not found, or outside the caller's scope (for a list: no such page, or the caller's role has no such list).",
     "409": "Not allowed in the object's current state.",
     "413": "The request body is too large.",
     "429": "Too many failed sign-ins for this username.",
@@ -140,6 +161,11 @@ def document_error_responses(result: dict, generator, request, public) -> dict:
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components.setdefault("Error", _ERROR_SCHEMA)
     ref = {"$ref": "#/components/schemas/Error"}
+    # Codes a view declares for all its operations (`api_error_codes`), e.g. a 404 for roles that
+    # have no access to the module at all.
+    declared: dict[tuple[str, str], set[str]] = {}
+    for path, _regex, method, view in generator._get_paths_and_endpoints():
+        declared[(path, method.lower())] = set(getattr(view, "api_error_codes", ()))
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
@@ -158,8 +184,14 @@ def document_error_responses(result: dict, generator, request, public) -> dict:
                 codes.add("400")
             if "/actions/" in path:
                 codes.add("409")
+            query = {p.get("name") for p in operation.get("parameters", ()) if p.get("in") == "query"}
+            if "page" in query:
+                codes.add("404")  # DRF's pagination: a page past the end, or not a number
+            codes |= declared.get((path, method), set())
             for code in sorted(codes):
-                operation["responses"].setdefault(
-                    code, {"description": _ERROR_TEXT[code], "content": {"application/json": {"schema": ref}}}
-                )
+                operation["responses"].setdefault(code, {"description": _ERROR_TEXT[code]})
+            # Every error answer is JSON in the error shape, also those a view describes in words only.
+            for code, response in operation["responses"].items():
+                if code.startswith("4") and "content" not in response:
+                    response["content"] = {"application/json": {"schema": ref}}
     return result

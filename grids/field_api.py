@@ -111,6 +111,8 @@ def _to_403_409(exc: Exception):
 class PatrolViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Patrols (巡查) in the caller's areas. `?area=&from=&to=` filter by area and start date."""
 
+    lookup_value_regex = "[0-9]+"
+
     filterset_class = PatrolFilter
 
     def get_queryset(self):
@@ -239,6 +241,8 @@ class HouseholdDetailSerializer(HouseholdSerializer):
 class HouseholdViewSet(viewsets.ReadOnlyModelViewSet):
     """Household files (一户一档). `?q=` searches number, address and members' names (and phone or
     ID digits only where the caller sees them unmasked); `?area=` limits to a subtree."""
+
+    lookup_value_regex = "[0-9]+"
 
     filterset_class = HouseholdFilter
 

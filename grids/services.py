@@ -165,6 +165,10 @@ MAX_TRACK_POINTS = 5000
 MAX_VISITS_PER_PATROL = 100
 # A phone's clock may run a little ahead of the server's.
 CLOCK_SKEW = timedelta(minutes=5)
+# A patrol is one walk of a shift; a phone offline keeps it for days at most, not years (a start in
+# year 60 was stored, and its time could not even be written as RFC 3339).
+MAX_PATROL_DURATION = timedelta(hours=24)
+MAX_PATROL_AGE = timedelta(days=30)
 # The special populations followed up with a helper and a visit frequency (帮教).
 FOLLOWED_POPULATIONS = {
     SpecialPopulation.COMMUNITY_CORRECTION,
@@ -310,6 +314,12 @@ def patrol_record(
         errors.setdefault("ended_at", []).append(_("结束时间不能早于开始时间"))
     if ended_at > now + CLOCK_SKEW:
         errors.setdefault("ended_at", []).append(_("结束时间不能晚于现在"))
+    if ended_at - started_at > MAX_PATROL_DURATION:
+        errors.setdefault("ended_at", []).append(
+            _("一次巡查不能超过 %(n)s 小时") % {"n": int(MAX_PATROL_DURATION.total_seconds() // 3600)}
+        )
+    if started_at < now - MAX_PATROL_AGE:
+        errors.setdefault("started_at", []).append(_("只能补录 %(n)s 天内的巡查") % {"n": MAX_PATROL_AGE.days})
     if len(note or "") > NOTE_MAX:
         errors.setdefault("note", []).append(_("巡查记录不能超过 %(n)s 字") % {"n": NOTE_MAX})
     if len(visits) > MAX_VISITS_PER_PATROL:

@@ -51,6 +51,8 @@ class LegalViewSet(viewsets.GenericViewSet):
     """Base: 404 for anyone without a legal-services or official role; writes need legal staff."""
 
     search_fields: list[str] = []
+    api_error_codes = ("404",)  # the OpenAPI hook documents it on every operation (grids/api_base.py)
+    lookup_value_regex = "[0-9]+"  # a malformed id (`abc`, `null`) is the JSON 404, not a 500
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -202,10 +204,14 @@ class ConsultationViewSet(LegalViewSet, mixins.ListModelMixin, mixins.RetrieveMo
         """Refer the consultation on: `to` "aid" (with the application's extra fields) or "case"
         (with `category`, and `description` if it differs from the question)."""
         consultation = self._visible(pk)
+        # The body is an object with a string `to` before anything reads it (a JSON array or a list
+        # for `to` was a 500); the target's own form then validates the rest.
+        body = ReferSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
         try:
             with transaction.atomic():
                 kind, target_id = refer_consultation(
-                    user=request.user, consultation=consultation, to=request.data.get("to", ""), data=request.data
+                    user=request.user, consultation=consultation, to=body.validated_data["to"], data=request.data
                 )
         except ActionNotAllowed as exc:
             raise PermissionDenied(str(exc)) from exc

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -45,6 +45,8 @@ def _visible_area(user, value, field: str = "area") -> Area:
 
 class MediationOrgViewSet(viewsets.ReadOnlyModelViewSet):
     """Mediation bodies (调解组织) serving the caller's areas."""
+
+    lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -117,6 +119,8 @@ class DisputeViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     """Disputes (纠纷) in mediation; who sees one is decided in selectors.disputes_visible_to."""
+
+    lookup_value_regex = "[0-9]+"
 
     http_method_names = ["get", "post", "head", "options"]
 
@@ -223,7 +227,13 @@ class ScreeningViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(request=ScreeningCreateSerializer, responses={201: ScreeningSerializer})
+    @extend_schema(
+        request=ScreeningCreateSerializer,
+        responses={
+            201: ScreeningSerializer,
+            404: OpenApiResponse(description="The area is not one the caller may report for (outside its scope)."),
+        },
+    )
     def create(self, request, *args, **kwargs):
         body = ScreeningCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 from unittest import mock
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -209,3 +210,31 @@ def test_an_action_whose_answer_cannot_be_read_is_not_done(world, report, api, m
     )
     assert response.status_code == 200
     assert CaseEvent.objects.filter(case=case, action="progress").count() == 1
+
+
+def _detail_routes():
+    """(prefix, viewset, method, suffix) for every detail route of every viewset under /api/v1/."""
+    from governance.api_urls import router
+
+    for prefix, viewset, _basename in router.registry:
+        if hasattr(viewset, "retrieve"):
+            yield prefix, viewset, "get", ""
+        for extra in viewset.get_extra_actions():
+            if extra.detail:
+                method = sorted(m for m in extra.mapping if m != "options")[0]
+                yield prefix, viewset, method, re.sub(r"\(\?P<\w+>[^)]*\)", "x", extra.url_path) + "/"
+
+
+@pytest.mark.parametrize("bad_id", ["abc", "null", "1e3", "\U0002b624" + "3", "-1"])
+def test_every_api_detail_route_answers_a_malformed_id_with_a_json_404(world, api, bad_id):
+    # Found by the fuzz (tests/fuzz): /legal/consultations/null/answer/ was a 500 (ValueError);
+    # every viewset now takes numeric ids only, so a malformed one matches no route.
+    routes = list(_detail_routes())
+    assert len(routes) > 10
+    for client in (api(world.legal), api(world.center_town)):
+        for prefix, viewset, method, suffix in routes:
+            assert getattr(viewset, "lookup_value_regex", None) == "[0-9]+", viewset
+            path = f"/api/v1/{prefix}/{quote(bad_id)}/{suffix}"
+            response = getattr(client, method)(path, {}, format="json")
+            assert response.status_code == 404, (path, response.status_code)
+            assert response["Content-Type"].startswith("application/json"), path

@@ -667,3 +667,14 @@ def test_admin_shows_reports_read_only(world, made, browser_client):
     assert c.get("/admin/governance/report/").status_code == 200
     assert c.get(f"/admin/governance/report/{made['town1'].pk}/change/").status_code == 200
     assert c.get("/admin/governance/report/add/").status_code == 403
+
+
+@pytest.mark.parametrize("ask", [{"format": "xlsx"}, {}])
+def test_an_error_of_the_xlsx_action_is_json_and_labelled_so(world, api, ask):
+    # Found by the fuzz (tests/fuzz): `?format=xlsx` on a report out of reach gave a JSON 404
+    # body with the spreadsheet's Content-Type.
+    headers = {} if ask else {"HTTP_ACCEPT": XLSX_CONTENT_TYPE}
+    response = api(world.center_town).get("/api/v1/reports/987654/xlsx/", ask, **headers)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"]

@@ -470,3 +470,36 @@ def test_membership_roles_are_listed(world, api):
     assert {"role": "mediator", "area": world.town1.pk, "department": None} in roles
     assert {"role": "grid_worker", "area": world.t.grids[1].pk, "department": None} in roles
     assert world.t.grids[1].pk != world.town1.pk
+
+
+def test_the_district_has_no_parent_and_the_schema_says_it_may_not(world, api):
+    # Found by the fuzz (tests/fuzz): `parent` was documented as an integer, the district's is null.
+    district = world.t.district
+    assert api(world.official).get(f"{API}/areas/{district.pk}/").json()["parent"] is None
+    schema = api(world.official).get(f"{API}/schema/", {"format": "json"}).json()
+    for name in ("Area", "AreaDetail"):
+        assert schema["components"]["schemas"][name]["properties"]["parent"].get("nullable") is True, name
+
+
+def test_a_post_to_a_malformed_api_path_is_a_json_404_not_a_csrf_page(world):
+    # Found by the fuzz: with a session cookie and no CSRF token, a POST that no API view matched
+    # reached the catch-all plain view and got Django's HTML CSRF page (403).
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(world.grid_a)
+    response = client.post(f"{API}/notifications/p%C2%A1%2B/read/")
+    assert response.status_code == 404 and response.json() == {"detail": response.json()["detail"]}
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-5", "1.5", "{}", "\u0663"])
+@pytest.mark.parametrize("path", ["/residents/", "/households/", "/cases/", "/legal/consultations/"])
+def test_a_page_size_that_is_not_a_positive_whole_number_is_a_400(world, api, path, value):
+    # Found by the fuzz (schemathesis' negative_data_rejection): DRF fell back to 20 silently.
+    response = api(world.legal).get(f"{API}{path}", {"page_size": value})
+    assert response.status_code == 400, (path, value, response.status_code)
+    assert "page_size" in response.json()
+
+
+def test_a_page_size_above_the_maximum_is_cut_to_it(world, api):
+    response = api(world.official).get(f"{API}/areas/", {"page_size": 5000})
+    assert response.status_code == 200 and len(response.json()["results"]) == 17
+    assert api(world.official).get(f"{API}/areas/", {"page_size": ""}).status_code == 200

@@ -231,6 +231,32 @@ def test_api_patrol_rejects_bad_input_and_foreign_cases(world, homes, report, ap
     assert api(world.outsider).post(f"{API}/patrols/", base, format="json").status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("started", "ended", "field"),
+    [
+        # Found by the fuzz (tests/fuzz): a patrol from year 60 to 429 was stored, 193 million
+        # minutes long, and its times came back with a +08:05:43 offset that is not RFC 3339.
+        ("0060-07-02T23:37:42+08:00", "0429-02-15T17:14:06+08:00", "started_at"),
+        ("0060-07-02T08:00:00+08:00", "0060-07-02T09:00:00+08:00", "started_at"),
+        (timedelta(days=3), timedelta(hours=1), "ended_at"),
+        (timedelta(days=31), timedelta(days=30, hours=23), "started_at"),
+    ],
+)
+def test_a_patrol_far_in_the_past_or_longer_than_a_day_is_a_400(world, api, started, ended, field):
+    now = timezone.now()
+    if isinstance(started, timedelta):
+        started, ended = (now - started).isoformat(), (now - ended).isoformat()
+    response = api(world.grid_a).post(f"{API}/patrols/", {"started_at": started, "ended_at": ended}, format="json")
+    assert response.status_code == 400 and field in response.json(), response.content
+    assert not Patrol.objects.exists()
+
+
+def test_a_patrol_synced_days_later_is_still_recorded(world, api):
+    start = timezone.now() - timedelta(days=29)
+    body = {"started_at": start.isoformat(), "ended_at": (start + timedelta(hours=23)).isoformat()}
+    assert api(world.grid_a).post(f"{API}/patrols/", body, format="json").status_code == 201
+
+
 def test_outsider_and_department_see_no_patrols_or_households(world, homes, api, browser_client):
     patrol = services.patrol_record(
         by=world.grid_a,

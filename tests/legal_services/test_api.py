@@ -325,3 +325,24 @@ def test_details_keep_their_query_count(world, legal_world, api, browser_client,
         api(world.official).post(f"/api/v1/legal/consultations/{consultation.pk}/answer/", {"answer": "x"}).status_code
         == 403
     )
+
+
+@pytest.mark.parametrize("body", [[1, 2], "case", 5, {"to": ["case"]}, {"to": {"kind": "case"}}])
+def test_a_refer_body_that_is_not_an_object_with_a_string_target_is_a_400(world, legal_world, api, body):
+    # Found by the fuzz (tests/fuzz): these were 500s (`.get` on a list, a list as a registry key).
+    c = api(world.legal)
+    consultation = c.post(
+        "/api/v1/legal/consultations/",
+        {"topic": "neighbour", "question": "邻居占道堆放杂物", "channel": "phone", "resident": legal_world.r1.pk},
+        format="json",
+    ).json()
+    r = c.post(f"/api/v1/legal/consultations/{consultation['id']}/refer/", body, format="json")
+    assert r.status_code == 400, r.content
+    assert Referral.objects.count() == 0
+
+
+def test_the_schema_documents_the_404_a_role_without_legal_services_gets(world, api):
+    schema = api(world.legal).get("/api/v1/schema/?format=json").json()
+    assert api(world.grid_a).get("/api/v1/legal/events/").status_code == 404
+    for path, method in (("/api/v1/legal/events/", "get"), ("/api/v1/legal/events/", "post")):
+        assert "404" in schema["paths"][path][method]["responses"], (path, method)
