@@ -57,7 +57,7 @@ TOWN1_STAFF = AREA_GRID1 - {"grid_a"}  # a village-level record: above grid_a's 
 TERRITORY1 = AREA_GRID1 | {"dept_police", "dept_urban", "dept_judicial"}  # areas, departments, bodies
 CASE_READERS = AREA_GRID1 | {"dept_police"}  # dispatched to town 1's police station
 DISPUTE_READERS = frozenset(
-    {"grid_a", "center_town", "center_district", "official", "mediator", "dept_judicial", "admin"}
+    {"grid_a", "center_town", "center_district", "official", "mediator", "dept_judicial", "legal", "admin"}
 )
 LEGAL_READERS = frozenset({"legal", "official", "admin"})
 SENSITIVE = frozenset({"grid_a", "center_town", "center_district", "admin"})
@@ -431,7 +431,7 @@ REGISTRY: list[Rule] = [
         "object",
         "dispute",
         methods=(GET, POST),
-        ok={"admin"},
+        ok=LEGAL_WRITERS,
         urls=lambda w: [f"/refer/dispute/{w.dispute.pk}/aid/"],
     ),
     _r("/legal/lessons/", "page", ok=LEGAL_READERS),

@@ -29,7 +29,9 @@ from .models import (
 )
 from .workflow import judicial_paths, mediator_org_ids
 
-READ_ROLES = {Role.CENTER_STAFF, Role.OFFICIAL}
+# Legal-services staff (司法所) guide people's mediation in their area and refer a failed mediation
+# on to legal aid: they read the area's disputes too.
+READ_ROLES = {Role.CENTER_STAFF, Role.OFFICIAL, Role.LEGAL_STAFF}
 
 
 def _paths_q(field: str, paths: list[str]) -> Q:

@@ -35,7 +35,8 @@ def test_disputes_visible_to(world, med, new_dispute, mediating):
     assert seen(world.center_district) == seen(world.official) == {d.pk, unassigned.pk, town2.pk}
     assert seen(world.grid_a) == {d.pk, unassigned.pk}  # its reporter
     assert seen(world.grid_b) == {town2.pk}
-    for nobody in (world.outsider, world.dept_police, world.dept_urban, world.legal, world.center_town2):
+    assert seen(world.legal) == {d.pk, unassigned.pk}  # the town's legal-services staff (司法所)
+    for nobody in (world.outsider, world.dept_police, world.dept_urban, world.center_town2):
         assert seen(nobody) - {town2.pk} == set(), nobody
 
 
