@@ -24,7 +24,15 @@
   });
 
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
+    // With poor signal the first registration can fail (the worker script did not arrive): try
+    // again a little later, a few times, rather than waiting for the next page.
+    var attempts = 0;
+    (function register() {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {
+        attempts += 1;
+        if (attempts < 5) { window.setTimeout(register, 5000 * attempts); }
+      });
+    })();
   }
 
   var badge = document.querySelector("[data-testid=drafts-badge]");

@@ -49,7 +49,28 @@ def wait_until(page: Page, script: str, timeout_s: float = 15) -> None:
         if page.evaluate(script):
             return
         page.wait_for_timeout(200)
-    raise AssertionError(f"timed out waiting for: {script}")
+    state = page.evaluate(
+        """async () => { const r = navigator.serviceWorker && await navigator.serviceWorker.getRegistration();
+           return JSON.stringify({url: location.href, registered: !!r, active: r && r.active && r.active.state,
+             installing: r && r.installing && r.installing.state, waiting: !!(r && r.waiting),
+             controller: !!(navigator.serviceWorker && navigator.serviceWorker.controller)}); }"""
+    )
+    raise AssertionError(f"timed out waiting for: {script}; service worker: {state}")
+
+
+def wait_for_worker(page: Page) -> None:
+    """The service worker installed and in control of this page. A page whose navigation started
+    before the worker was active stays uncontrolled until the next navigation (here: the login's
+    redirect racing the first install), as in any browser; the next page opened is controlled."""
+    wait_until(
+        page,
+        """async () => { const r = await navigator.serviceWorker.getRegistration();
+           return !!(r && r.active && r.active.state === "activated"); }""",
+        timeout_s=60,
+    )
+    if not page.evaluate("() => !!navigator.serviceWorker.controller"):
+        page.reload()
+    wait_until(page, "() => !!(navigator.serviceWorker && navigator.serviceWorker.controller)", timeout_s=30)
 
 
 def drop_pin(page: Page, lat: float, lng: float) -> None:
@@ -66,8 +87,9 @@ def test_offline_report_with_a_photo_uploads_exactly_once(demo, open_page):
     from disputes.models import Attachment, Case, IntakeKey
 
     page = open_page("grid_a", viewport=PHONE_360)
-    # The service worker takes control and keeps the grid worker's pages as they are opened.
-    wait_until(page, "() => !!(navigator.serviceWorker && navigator.serviceWorker.controller)")
+    # The service worker takes control and keeps the grid worker's pages as they are opened. On a
+    # busy machine installing it (the app shell's files) can take a while.
+    wait_for_worker(page)
     for url in ["/", "/cases/", "/cases/new/"]:
         page.goto(url)
     wait_until(
@@ -315,7 +337,7 @@ def test_a_report_post_that_fails_on_the_way_becomes_a_draft(demo, open_page):
     from disputes.models import Case
 
     page = open_page("grid_a", viewport=PHONE_360)
-    wait_until(page, "() => !!(navigator.serviceWorker && navigator.serviceWorker.controller)")
+    wait_for_worker(page)
     page.goto("/cases/new/")
     description = "信号时有时无:路边配电箱门未关"
     drop_pin(page, demo.micro.centroid_lat, demo.micro.centroid_lng)
