@@ -122,7 +122,7 @@ def seed_disputes(*, cases: int, anchor: int, progress: Callable[[str], None]) -
                 SELECT r.created_at, r.u, r.v,
                        extract(epoch FROM to_timestamp(%(anchor)s) - r.created_at) / 86400 AS age_days
             ) s
-            JOIN bench_med_area a ON a.rn = 1 + (g * 7919) %% {areas}
+            JOIN bench_med_area a ON a.rn = 1 + (g::bigint * 7919) %% {areas}
             """,
             {"n": n, "anchor": anchor},
         )

@@ -226,7 +226,8 @@ def center_tab(qs: QuerySet[Case], tab: str, *, center_ids: list[int]) -> QueryS
     if tab == "due_soon":
         return qs.filter(next_deadline_at__gte=now, next_deadline_at__lt=now + timedelta(hours=24))
     if tab == "overdue":
-        return qs.filter(overdue=True).exclude(status__in=[Status.CLOSED, Status.REJECTED, Status.MERGED])
+        # Open statuses named (not "not closed"): the planner can then use the open-case indexes.
+        return qs.filter(overdue=True, status__in=OPEN_STATUSES)
     return qs
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from grids.models import Level, Role
-from grids.pagination import CappedPaginator
+from grids.pagination import CappedPaginator, badge, capped_counts
 from grids.selectors import get_scope
 from grids.services import open_patrol_of
 from grids.validators import mask, normalize_phone
@@ -59,8 +59,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None, user=request.user)
     filters = form.filters()
     visible = selectors.cases_visible_to(request.user)
-    # Each tab shows its count (one COUNT per tab, over the same visible cases the list uses).
-    counts = {t: _apply_tab(visible, t, request.user, scope).count() for t in tabs}
+    # Each tab shows its count over the same visible cases the list uses: one statement for all
+    # tabs, each counted up to the badge's cap ("999+"), so the badges cost the same at any scale.
+    counts = capped_counts({t: _apply_tab(visible, t, request.user, scope) for t in tabs})
     qs = _apply_tab(selectors.case_list_queryset(request.user), tab, request.user, scope)
     qs = selectors.filter_cases(qs, **filters)
     page = CappedPaginator(qs, 20).get_page(request.GET.get("page"))
@@ -74,7 +75,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         request,
         "disputes/case_list.html",
         {
-            "tabs": [(t, TAB_LABELS[t], counts[t]) for t in tabs],
+            "tabs": [(t, TAB_LABELS[t], badge(counts[t])) for t in tabs],
             "extra_tab": (tab, TAB_LABELS.get(tab, tab)) if tab not in tabs else None,
             "tab": tab,
             "form": form,

@@ -13,11 +13,28 @@ from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from .pagination import CappedPaginator
+
+CAPPED_HEADER = "X-Count-Capped"
+
 
 class Pagination(PageNumberPagination):
+    """`{"count", "next", "previous", "results"}`; `count` is exact up to COUNT_CAP (10,000), as on
+    the list pages: past it the answer says `count: 10000` with the header `X-Count-Capped: 10000`
+    (the total stops being counted, so page 1 of a million rows costs what page 1 of ten thousand
+    does), and pages go as far as the cap."""
+
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200
+    django_paginator_class = CappedPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        paginator = self.page.paginator
+        if getattr(paginator, "capped", False):
+            response[CAPPED_HEADER] = str(paginator.cap)
+        return response
 
     def get_page_size(self, request) -> int:
         """`?page_size=` up to max_page_size (more is cut to it); one that is not a positive whole

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from grids import audit
 from grids.models import Area, Level
-from grids.pagination import CappedPaginator
+from grids.pagination import CappedPaginator, badge, capped_counts
 from grids.selectors import get_scope
 
 from ..selectors import cases_visible_to
@@ -58,7 +58,8 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
         filters = {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
     listed = selectors.filter_disputes(selectors.queue_tab(user, qs, tab), **filters)
     page = CappedPaginator(listed, 25).get_page(request.GET.get("page"))
-    counts = {t: selectors.queue_tab(user, qs, t).count() for t in tabs if t != "all"}
+    # One statement for the badges, each counted up to the cap ("999+").
+    counts = capped_counts({t: selectors.queue_tab(user, qs, t) for t in tabs if t != "all"})
     return render(
         request,
         "disputes/mediation/dispute_list.html",
@@ -66,7 +67,7 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "form": form,
             "tab": tab,
-            "tabs": [(t, TAB_LABELS[t], counts.get(t)) for t in tabs],
+            "tabs": [(t, TAB_LABELS[t], badge(counts[t]) if t in counts else None) for t in tabs],
             "can_create": services.may_create(user),
         },
     )

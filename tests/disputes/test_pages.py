@@ -188,6 +188,46 @@ def test_a_very_long_queue_counts_only_up_to_the_cap(world, report, browser_clie
     assert "共 25 条" in browser_client(world.center_town).get("/cases/?tab=all").content.decode()
 
 
+def test_tab_badges_count_up_to_their_cap_in_one_statement(world, report, browser_client, monkeypatch):
+    """A badge counts at most BADGE_CAP + 1 rows ("999+" past it); all of a page's badges are one
+    statement, so they cost the same at a thousand cases and at a million."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from grids import pagination
+
+    for _ in range(6):
+        report()
+    monkeypatch.setattr(pagination, "BADGE_CAP", 5)
+    monkeypatch.setattr(pagination.capped_counts, "__defaults__", (5,))
+    monkeypatch.setattr(pagination.badge, "__defaults__", (5,))
+    client = browser_client(world.center_town)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/cases/?tab=new").content.decode()
+    assert '<span class="tab-count" data-tab-count="new">5+</span>' in page
+    assert '<span class="tab-count" data-tab-count="returned">0</span>' in page
+    assert "共 <span data-total>6</span> 件" in page  # the list's own total is exact below COUNT_CAP
+    badge_statements = [q["sql"] for q in queries.captured_queries if q["sql"].count("count(*)") >= 8]
+    assert len(badge_statements) == 1, "eight tabs, one statement"
+    assert badge_statements[0].count("LIMIT 6") == 8
+
+
+def test_the_api_count_stops_at_the_cap_and_says_so(world, report, api, monkeypatch):
+    from grids import pagination
+
+    for _ in range(25):
+        report()
+    client = api(world.center_town)
+    r = client.get("/api/v1/cases/")
+    assert r.json()["count"] == 25 and "X-Count-Capped" not in r
+    monkeypatch.setattr(pagination, "COUNT_CAP", 21)
+    r = client.get("/api/v1/cases/", {"page_size": 20})
+    assert r.json()["count"] == 21 and r["X-Count-Capped"] == "21"
+    assert r.json()["next"] and len(r.json()["results"]) == 20
+    last = client.get("/api/v1/cases/", {"page_size": 20, "page": 2}).json()
+    assert len(last["results"]) == 1 and last["next"] is None  # pages go as far as the cap, as on the page
+
+
 @pytest.fixture
 def small_and_big(world, report):
     """Two cases in the same state (lead signed in): one with a short timeline and one department,
