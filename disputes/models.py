@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -55,6 +55,9 @@ OPEN_STATUSES = [
     Status.HANDLED,
     Status.VERIFIED,
 ]
+
+# Escalated (上报区中心): a case of a town now held by a center other than its town's.
+ESCALATED = Q(town__isnull=False) & ~Q(center_id=F("town_id"))
 FINAL_STATUSES = [Status.CLOSED, Status.REJECTED, Status.MERGED]
 
 
@@ -243,6 +246,16 @@ class Case(models.Model):
                 opclasses=["varchar_pattern_ops", "bool_ops"],
                 condition=Q(status__in=OPEN_STATUSES),
             ),
+            # The center's queue badges and tabs at any scale (grids.pagination.capped_counts):
+            # overdue open cases per center, and what a town escalated to the district.
+            models.Index(
+                fields=["center", "-created_at"],
+                name="case_center_overdue_open",
+                condition=Q(overdue=True, status__in=OPEN_STATUSES),
+            ),
+            models.Index(fields=["town", "-created_at"], name="case_escalated_town", condition=ESCALATED),
+            # 无法回访 on the dashboard: the few cases closed without reaching the resident.
+            models.Index(fields=["closed_at"], name="case_unreachable_closed", condition=Q(feedback_unreachable=True)),
         ]
 
     def __str__(self) -> str:
@@ -725,6 +738,12 @@ class DailyStat(models.Model):
     ext_requested = models.PositiveIntegerField(default=0)
     ext_approved = models.PositiveIntegerField(default=0)
     ext_refused = models.PositiveIntegerField(default=0)
+    # New cases by where they came from (the dashboard's sources block), one column per `Source`.
+    src_grid_worker = models.PositiveIntegerField(default=0)
+    src_resident = models.PositiveIntegerField(default=0)
+    src_hotline = models.PositiveIntegerField(default=0)
+    src_patrol = models.PositiveIntegerField(default=0)
+    src_open311 = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["depth", "breakdown", "day"], name="stat_depth_day")]

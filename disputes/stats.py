@@ -58,6 +58,7 @@ from .models import (
     OpenCount,
     ReturnReason,
     Satisfaction,
+    Source,
     StageClock,
     StatDay,
     StatDirty,
@@ -75,6 +76,8 @@ BREAKDOWN_DEPTH = 2
 GOOD_SATISFACTION = [Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED]
 SIGNED_IN_TIME = Q(signed_at__isnull=False, signed_at__lte=F("sign_deadline"))
 FEEDBACK_COUNTERS = {value: f"fb_{value}" for value in Satisfaction.values}
+# New cases per source (grid worker, resident, hotline, patrol, Open311): DailyStat.src_*.
+SOURCE_COUNTERS = {value: f"src_{value}" for value in Source.values}
 COUNTERS = (
     "new",
     "closed",
@@ -90,6 +93,7 @@ COUNTERS = (
     "ext_requested",
     "ext_approved",
     "ext_refused",
+    *SOURCE_COUNTERS.values(),
 )
 DIMENSIONS = {"day": "day", "child": "area_path", "category": "category_id", "department": "department_id"}
 # Days computed in one pass when many are missing (a first read); a rebuild takes longer runs.
@@ -184,7 +188,14 @@ def count_days(lo: date, hi: date, *, path: str = "", by_child: bool = False) ->
                 counts[name] += row[name]
 
     cases = Case.objects.filter(area_path__startswith=path) if path else Case.objects.all()
-    add(cases, "created_at", "", per="category", new=Count("id"))
+    add(
+        cases,
+        "created_at",
+        "",
+        per="category",
+        new=Count("id"),
+        **{counter: Count("id", filter=Q(source=value)) for value, counter in SOURCE_COUNTERS.items()},
+    )
     add(cases.filter(status=Status.CLOSED), "closed_at", "", per="category", closed=Count("id"))
     add(
         cases,

@@ -76,7 +76,7 @@ def dashboard_figures(*, area: Area, start: date, end: date, user: User) -> dict
         "categories": _categories(figures.rows(*period, ("category",))),
         "children": _children(area, by_child, open_now, user),
         "departments": _departments(figures.rows(*period, ("department",)), open_supervisions(area)),
-        "sources": cases_by_source(area, *period),
+        "sources": {source: total[stats.SOURCE_COUNTERS[source]] for source in SOURCES},
         "generated_at": now.isoformat(),
         "patrols": patrol_figures(area=area, start=start, end=end, user=user, now=now),
         # Public legal services (legal_services/figures.py)
@@ -164,30 +164,9 @@ def _departments(by_department: dict[tuple, Counter], supervised: dict[int, int]
     return sorted(rows, key=lambda r: (-r["overdue"], -r["returns"], -r["extensions"], r["name"]))
 
 
-# Residents in the loop (issue 15): where the period's new cases came from.
+# Residents in the loop (issue 15): where the period's new cases came from (from the daily roll-up,
+# `disputes.stats.SOURCE_COUNTERS`, like "new").
 SOURCES = ("grid_worker", "resident", "hotline", "open311", "patrol")
-
-
-def cases_by_source(area: Area, start: date, end: date) -> dict[str, int]:
-    """New cases in [start, end) per source (grid worker, resident, hotline, Open311, patrol): one
-    aggregate over the area's subtree and the period (indexes case_area_path_like, case_created)."""
-    from datetime import datetime, time
-
-    from django.db.models import Count
-
-    from disputes.models import Case
-
-    tz = timezone.get_current_timezone()
-    lo = timezone.make_aware(datetime.combine(start, time.min), tz)
-    hi = timezone.make_aware(datetime.combine(end, time.min), tz)
-    counts = dict(
-        Case.objects.filter(area_path__startswith=area.path, created_at__gte=lo, created_at__lt=hi)
-        .values_list("source")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("source", "n")
-    )
-    return {source: counts.get(source, 0) for source in SOURCES}
 
 
 def open_supervisions(area: Area) -> dict[int, int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from django.core.cache import cache
 from django.db.models import F, Func, IntegerField, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -62,19 +63,47 @@ def legal_figures(*, area_path: str, start: date, end: date) -> dict:
             people_reached=_sum(events, "audience"),
             materials=_sum(events, "materials"),
             savvy_residents=_count(LegalSavvyResident.objects.filter(area_path__startswith=area_path, active=True)),
-            population=_count(Resident.objects.filter(area_path__startswith=area_path)),
             villages_without_adviser=_count(
                 Area.objects.filter(path__startswith=area_path, level=Level.VILLAGE).exclude(pk__in=advised)
             ),
         )
-        .values(*FIGURES, "population")
+        .values(*FIGURES)
         .first()
     )
     if row is None:
         return dict.fromkeys(FIGURES, 0) | {"savvy_per_1000": None}
-    residents = row.pop("population")
+    residents = population(area_path)
     row["savvy_per_1000"] = round(row["savvy_residents"] * 1000 / residents, 2) if residents else None
     return row
+
+
+# The registered population moves slowly (a household registered, a resident moved out), and counting
+# a district's 200,000 residents costs more than the rest of the dashboard: the denominator of
+# "legal-savvy residents per 1,000" is counted at most once per area every POPULATION_SECONDS.
+POPULATION_SECONDS = 600
+
+
+def _population_key(area_path: str) -> str:
+    return f"legal:population:{area_path}"
+
+
+def forget_population(area_path: str) -> None:
+    """A resident registered, changed or removed under `area_path`: every enclosing area counts again."""
+    parts = [p for p in area_path.split("/") if p]
+    cache.delete_many([_population_key("/".join(parts[:i]) + "/") for i in range(1, len(parts) + 1)])
+
+
+def on_resident_changed(sender, instance: Resident, **kwargs) -> None:
+    forget_population(instance.area_path or "")
+
+
+def population(area_path: str) -> int:
+    """Registered residents under `area_path`, counted at most every POPULATION_SECONDS (cache)."""
+    return cache.get_or_set(
+        _population_key(area_path),
+        lambda: Resident.objects.filter(area_path__startswith=area_path).count(),
+        POPULATION_SECONDS,
+    )
 
 
 FIGURES = [

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import uuid
 from types import SimpleNamespace
 
 import pytest
@@ -39,6 +40,15 @@ def _fast_password_hashing(settings):
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # hashes made outside the fixture still verify
     ]
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    """Each test reads its own cache (a fresh key prefix; Redis is shared by the whole run, and a
+    figure cached by one test's data must not answer another's). Not a flush: Redis also holds
+    the broker's queues."""
+    default = settings.CACHES["default"]
+    settings.CACHES = {**settings.CACHES, "default": {**default, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
 
 
 @pytest.fixture(autouse=True)
