@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Area, Department, Level, User
-from grids.selectors import areas_visible_to
+from grids.selectors import area_choices_for, areas_visible_to
 from grids.widgets import FastSelect
 
 from .models import Case, Category, ReturnReason, Satisfaction, Status, Urgency
@@ -66,12 +66,11 @@ class CaseFilterForm(forms.Form):
             self.fields[name].widget = FastSelect(attrs=self.fields[name].widget.attrs)
             self.fields[name].widget.choices = self.fields[name].choices
         self.fields["status"].choices = [("", _("全部状态"))] + list(Status.choices)
-        # Hundreds of areas: their boundaries (GeoJSON) are not needed for a list of names.
-        self.fields["area"].queryset = (
-            areas_visible_to(user)
-            .filter(level__in=[Level.DISTRICT, Level.TOWN, Level.VILLAGE, Level.GRID])
-            .defer("boundary")
-        )
+        # Hundreds of areas: the submitted one is checked against the queryset (one query, only when
+        # a filter names an area); the options come from the per-scope cache (area_choices_for).
+        levels = [Level.DISTRICT, Level.TOWN, Level.VILLAGE, Level.GRID]
+        self.fields["area"].queryset = areas_visible_to(user).filter(level__in=levels).defer("boundary")
+        self.fields["area"].widget.choices = [("", self.fields["area"].empty_label), *area_choices_for(user, levels)]
 
 
 class CaseForm(forms.Form):

@@ -171,7 +171,12 @@ class CaseNumberSequence(models.Model):
 class Case(models.Model):
     number = models.CharField(_("编号"), max_length=20, unique=True, editable=False)
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.INCIDENT)
-    category = models.ForeignKey(Category, verbose_name=_("分类"), on_delete=models.PROTECT, related_name="cases")
+    # The foreign keys category, town, reporter and center need no index of their own: each leads a
+    # composite index below (case_category_created, case_town_created, case_reporter_created,
+    # case_center_status), and every index is written again when the sweep lapses a case.
+    category = models.ForeignKey(
+        Category, verbose_name=_("分类"), on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     title = models.CharField(_("标题"), max_length=120, blank=True)
     description = models.TextField(_("描述"), max_length=2000, validators=[MaxLengthValidator(2000)])
     lat = models.FloatField(_("纬度"), null=True, blank=True)
@@ -180,11 +185,17 @@ class Case(models.Model):
     area = models.ForeignKey(Area, verbose_name=_("所属区域"), on_delete=models.PROTECT, related_name="cases")
     # Copies of the area's position, so scoping and grouping are single-column indexed filters.
     area_path = models.CharField(max_length=255, editable=False)
-    town = models.ForeignKey(Area, null=True, on_delete=models.PROTECT, related_name="+", editable=False)
+    town = models.ForeignKey(
+        Area, null=True, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+    )
     urgency = models.CharField(_("紧急程度"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
     source = models.CharField(_("来源"), max_length=16, choices=Source.choices, default=Source.GRID_WORKER)
     reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("上报人"), on_delete=models.PROTECT, related_name="reported_cases"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上报人"),
+        on_delete=models.PROTECT,
+        related_name="reported_cases",
+        db_index=False,
     )
     involved_people = models.TextField(_("涉及人员"), max_length=500, blank=True, validators=[MaxLengthValidator(500)])
     involved_residents = models.ManyToManyField(Resident, verbose_name=_("涉及居民"), blank=True)
@@ -199,6 +210,7 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="center_cases",
         help_text=_("镇街综治中心,上报后为区级社会治理中心"),
+        db_index=False,
     )
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates")
     satisfaction = models.CharField(_("满意度"), max_length=24, choices=Satisfaction.choices, blank=True)

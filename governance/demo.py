@@ -38,6 +38,7 @@ from grids.models import (
     SpecialPopulation,
     User,
 )
+from grids.selectors import forget_area_choices
 from grids.services import area_path_for, department_create, membership_grant
 from grids.validators import normalize_id_number, normalize_phone
 
@@ -287,6 +288,8 @@ def _seed_territory(planned: list[PlannedArea], progress: Progress) -> tuple[int
             )
         # Children need their parents' primary keys, which bulk_create returns (SQLite ≥ 3.35, PostgreSQL).
         Area.objects.bulk_create(batch, batch_size=500)
+        if batch:
+            forget_area_choices()  # bulk writes send no signals
         areas.update({a.code: a for a in batch})
         if batch:
             progress(f"territory: {len(batch)} {level} areas")

@@ -40,6 +40,7 @@ from .models import (
     Resident,
     SpecialPopulation,
 )
+from .selectors import forget_area_choices
 from .services import area_path_for
 from .validators import normalize_id_number, normalize_phone
 
@@ -666,6 +667,8 @@ def _write_territory(
         _report(progress, done, total)
     result.updated = len(to_update)
     result.boundaries = len(geoms)
+    if result.created or result.updated:
+        forget_area_choices()  # bulk writes send no signals
     _report(progress, total, total)
     return result
 

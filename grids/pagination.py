@@ -59,7 +59,9 @@ def capped_counts(querysets: dict[str, QuerySet], cap: int = BADGE_CAP) -> dict[
     params: list = []
     alias = None
     for name in names:
-        qs = querysets[name].order_by().values("pk")[: cap + 1]
+        # In the list's own order: the index that serves the list (newest first) then also finds
+        # the first cap + 1 rows of a big tab without reading the rest.
+        qs = querysets[name].values("pk")[: cap + 1]
         alias = alias or qs.db
         sql, sql_params = qs.query.sql_with_params()
         parts.append(f"(SELECT count(*) FROM ({sql}) AS c{len(parts)})")

@@ -6,11 +6,14 @@ Out-of-scope objects are simply absent from the querysets, so they read as 404.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from .models import Area, Department, Membership, Resident, Role, User
@@ -118,6 +121,44 @@ def areas_visible_to(user: User) -> QuerySet[Area]:
     if not paths:
         return qs.none()
     return qs.filter(reduce(or_, (Q(path__startswith=p) for p in paths)))
+
+
+# The area filter of a list (hundreds of villages and grids) is the same for everyone with the same
+# scope and changes only when the territory does: cached per scope, forgotten when an area changes.
+AREA_CHOICES_SECONDS = 300
+_AREAS_VERSION_KEY = "areas:version"
+
+
+def _bump_areas_version() -> None:
+    try:
+        cache.incr(_AREAS_VERSION_KEY)
+    except ValueError:
+        cache.set(_AREAS_VERSION_KEY, 2, None)
+
+
+def forget_area_choices() -> None:
+    """The territory changed (an area added, renamed, moved or removed): every cached choice list
+    goes, now and again when the change commits (a reader in between may have cached the old list)."""
+    _bump_areas_version()
+    transaction.on_commit(_bump_areas_version)
+
+
+def area_choices_for(user: User, levels) -> list[tuple[int, str]]:
+    """(id, name) of the areas of these levels the user can see, in the areas' order, for a filter's
+    `<select>`: read from the cache when someone with the same scope asked in the last minutes."""
+    scope = get_scope(user)
+    basis = (
+        "*"
+        if scope.is_admin
+        else "|".join(_minimal_prefixes(scope.area_paths() + [d.area.path for d in scope.departments()]))
+    )
+    version = cache.get_or_set(_AREAS_VERSION_KEY, 1, None)
+    digest = hashlib.sha1(f"{basis}#{','.join(sorted(levels))}".encode()).hexdigest()
+    return cache.get_or_set(
+        f"area-choices:{version}:{digest}",
+        lambda: list(areas_visible_to(user).filter(level__in=list(levels)).values_list("pk", "name")),
+        AREA_CHOICES_SECONDS,
+    )
 
 
 def departments_visible_to(user: User) -> QuerySet[Department]:

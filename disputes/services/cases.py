@@ -49,7 +49,7 @@ from ..models import (
 from ..selectors import may_report, may_report_in
 from ..uploads import validate_uploads
 from ..workflow import ActionNotAllowed, authorize, target_of
-from .clocks import clock_start, clock_stop, clocks_recompute, running_deadlines
+from .clocks import clock_start, clock_stop, clocks_recompute, first_clock, running_deadlines
 
 # What dispatch grants a department's group on the case (read by selectors.cases_visible_to).
 CASE_PERMISSIONS = ("view_case",)
@@ -332,6 +332,7 @@ def case_create(
     if number is None:
         town = _town_of(area)
         number = _next_number(now)
+    accept = first_clock(category=category, urgency=urgency, clock=Clock.ACCEPT, now=now)  # 受理时限
     case = Case.objects.create(
         number=number,
         kind=kind or category.kind,
@@ -350,9 +351,12 @@ def case_create(
         patrol=patrol,
         involved_people=involved_people.strip(),
         center=town or _district_of(area),
+        next_deadline_at=accept.deadline,
         created_at=now,
         updated_at=now,
     )
+    accept.case = case
+    accept.save()
     stats.count_open({case.area_path: stats.open_state(case)})
     if patrol is not None:
         patrol_case_reported(patrol=patrol)
@@ -360,7 +364,6 @@ def case_create(
         case.involved_residents.set(involved_residents)
     _store(case, by, files, validated, phase=AttachmentPhase.BEFORE)
     stats.touch(now)
-    clock_start(case=case, clock=Clock.ACCEPT, now=now)
     events.case_created(case, by=by, attachments=len(validated), at=now)
     return case
 

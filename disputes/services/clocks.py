@@ -59,6 +59,20 @@ def clock_start(
     return c
 
 
+def first_clock(*, category, urgency: str, clock: str, now: datetime) -> StageClock:
+    """The first clock of a case about to be created (intake's accept clock), not saved yet.
+
+    Nothing runs on a new case, so there is nothing to stop, and the case's nearest deadline is
+    this clock's: the caller inserts the case with `next_deadline_at = clock.deadline`, then saves
+    the clock with the case (two INSERTs instead of `clock_start`'s stop, insert and sync)."""
+    calendar = WorkingCalendar()
+    deadline = calendar.add_working_hours(now, category.center_hours(clock, urgency))
+    c = StageClock(clock=clock, started_at=now, deadline=deadline)
+    c.warn_at = deadlines.warn_at(now, deadline, calendar)
+    c.next_deadline_at = stage_next_look(c)
+    return c
+
+
 def clock_stop(*, case: Case, clocks, now: datetime | None = None) -> int:
     """Stop the running clocks of these kinds on the case; the sweep no longer looks at them."""
     stopped = StageClock.objects.filter(case=case, clock__in=list(clocks), stopped_at__isnull=True).update(
@@ -97,4 +111,4 @@ def clocks_recompute(*, case: Case) -> None:
     sync_next_deadline(case)
 
 
-__all__ = ["Clock", "clock_start", "clock_stop", "clocks_recompute", "stage_next_look"]
+__all__ = ["Clock", "clock_start", "clock_stop", "clocks_recompute", "first_clock", "stage_next_look"]
