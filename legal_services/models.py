@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Area, Household, Resident
+from grids.validators import validate_id_number, validate_phone
 
 
 class MatterKind(models.TextChoices):
@@ -331,8 +332,8 @@ class AidApplication(TownScoped):
         Resident, verbose_name=_("申请人(居民)"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     name = models.CharField(_("申请人姓名"), max_length=50, blank=True)
-    id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
-    phone = models.CharField(_("电话"), max_length=20, blank=True)
+    id_number = models.CharField(_("身份证号"), max_length=18, blank=True, validators=[validate_id_number])
+    phone = models.CharField(_("电话"), max_length=20, blank=True, validators=[validate_phone])
     monthly_income = models.DecimalField(
         _("家庭人均月收入(元)"),
         max_digits=9,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import Area, Building, Resident
+from grids.validators import validate_id_number, validate_phone
 
 from . import messages as _messages  # noqa: F401  (declares the stored messages of mediation)
 
@@ -334,8 +335,8 @@ class Party(models.Model):
         Resident, verbose_name=_("居民"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     name = models.CharField(_("姓名"), max_length=50, blank=True)
-    phone = models.CharField(_("电话"), max_length=20, blank=True)
-    id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
+    phone = models.CharField(_("电话"), max_length=20, blank=True, validators=[validate_phone])
+    id_number = models.CharField(_("身份证号"), max_length=18, blank=True, validators=[validate_id_number])
 
     class Meta:
         verbose_name = _("当事人")
