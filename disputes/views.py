@@ -136,7 +136,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _render_detail(request: HttpRequest, case, failed_action: str = "", failed_form=None) -> HttpResponse:
     stages = selectors.latest_stage_clocks(case)
-    moments = [m for a in case.assignments.all() for m in (a.dispatched_at, a.handle_deadline)]
+    moments = [m for a in case.assignments.all() for m in (a.dispatched_at, a.sign_deadline, a.handle_deadline)]
     moments += [m for c in case.stage_clocks.all() for m in (c.started_at, c.deadline)]
     clocks = selectors.Clocks().preload(moments)
     assignments = [(a, clocks.of_assignment(a)) for a in case.assignments.all()]
