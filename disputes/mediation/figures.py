@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, Q, Value
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -50,6 +50,33 @@ def _grouped(qs, lo: datetime, hi: datetime, *keys: str) -> dict:
     return {tuple(r[k] for k in keys): r for r in rows}
 
 
+def _by_kind(qs, lo: datetime, hi: datetime) -> dict:
+    """Every measure per kind, as `_grouped(qs, lo, hi, "kind")` gives it, but as three aggregates
+    in one statement (UNION ALL), each on its own date's covering index (`dispute_created_cover`,
+    `dispute_agreed_cover`, `dispute_failed_cover`): an index-only scan of the period's rows
+    instead of a heap visit per dispute touched in the period."""
+    zero = Value(0, output_field=IntegerField())
+    columns = ("kind", *MEASURES)
+
+    def part(window: Q, **measures) -> object:
+        values = {m: measures.get(m, zero) for m in MEASURES}
+        return qs.filter(window).order_by().values("kind").annotate(**values).values(*columns)
+
+    received = part(Q(created_at__gte=lo, created_at__lt=hi), received=Count("*"))
+    agreed = part(
+        Q(agreed_at__gte=lo, agreed_at__lt=hi),
+        succeeded=Count("*"),
+        before_litigation=Count("kind", filter=~Q(source=DisputeSource.COURT_REFERRAL)),
+    )
+    failed = part(Q(failed_at__gte=lo, failed_at__lt=hi), failed=Count("*"))
+    out: dict = {}
+    for row in received.union(agreed, failed, all=True):
+        counts = out.setdefault((row["kind"],), dict.fromkeys(MEASURES, 0))
+        for m in MEASURES:
+            counts[m] += row[m]
+    return out
+
+
 def _row(c: dict) -> dict:
     mediated = c["succeeded"] + c["failed"]
     return {
@@ -84,7 +111,7 @@ def mediation_figures(*, area: Area, start: date, end: date, breakdown: bool = T
     `breakdown`, by body and by child area too (three more)."""
     lo, hi = _start(start), _start(end + timedelta(days=1))
     qs = Dispute.objects.filter(area_path__startswith=area.path)
-    by_kind = _grouped(qs, lo, hi, "kind")
+    by_kind = _by_kind(qs, lo, hi)
     total = {m: sum(r[m] for r in by_kind.values()) for m in MEASURES}
     result = _row(total) | {"screening_missing": screening_missing(area, start, end)}
     result["by_kind"] = sorted(

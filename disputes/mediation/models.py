@@ -304,9 +304,20 @@ class Dispute(models.Model):
             models.Index(fields=["kind", "created_at"], name="dispute_kind_created"),
             models.Index(fields=["risk_level", "-created_at"], name="dispute_risk"),
             models.Index(fields=["building", "created_at"], name="dispute_building_created"),
-            models.Index(fields=["created_at"], name="dispute_created"),
-            models.Index(fields=["agreed_at"], name="dispute_agreed", condition=Q(agreed_at__isnull=False)),
-            models.Index(fields=["failed_at"], name="dispute_failed", condition=Q(failed_at__isnull=False)),
+            # The period's figures per kind (figures._by_kind) read these alone (index-only scans).
+            models.Index(fields=["created_at"], name="dispute_created_cover", include=["area_path", "kind"]),
+            models.Index(
+                fields=["agreed_at"],
+                name="dispute_agreed_cover",
+                include=["area_path", "kind", "source"],
+                condition=Q(agreed_at__isnull=False),
+            ),
+            models.Index(
+                fields=["failed_at"],
+                name="dispute_failed_cover",
+                include=["area_path", "kind"],
+                condition=Q(failed_at__isnull=False),
+            ),
             models.Index(
                 fields=["warn_at", "deadline"],
                 name="dispute_open_deadline",
