@@ -10,16 +10,14 @@ class GridsConfig(AppConfig):
     def ready(self) -> None:
         # Every app's stored-message templates (grids/messages.py: rendered at read time).
         autodiscover_modules("messages")
-        # Audit rows for logins, failed logins and logouts (grids/auth.py).
         from django.db.models.signals import post_delete, post_save
 
         from .auth import connect_signals
         from .models import Area
         from .selectors import forget_area_choices
 
+        # Audit rows for logins, failed logins and logouts (grids/auth.py).
         connect_signals()
         # Cached area filters (selectors.area_choices_for) are forgotten when the territory changes.
-        for signal in (post_save, post_delete):
-            signal.connect(
-                lambda **kwargs: forget_area_choices(), sender=Area, weak=False, dispatch_uid=f"areas-{signal}"
-            )
+        post_save.connect(forget_area_choices, sender=Area, dispatch_uid="area-choices-save")
+        post_delete.connect(forget_area_choices, sender=Area, dispatch_uid="area-choices-delete")

@@ -46,12 +46,13 @@ class CappedPaginator(Paginator):
 BADGE_CAP = 999
 
 
-def capped_counts(querysets: dict[str, QuerySet], cap: int = BADGE_CAP) -> dict[str, int]:
-    """Each queryset's row count, up to `cap` + 1, in one statement (one round trip for a page's
-    tabs): `SELECT (SELECT count(*) FROM (… LIMIT cap + 1)), …`. Every count reads at most cap + 1
-    index entries, so a badge costs the same at a thousand cases and at a million.
+def capped_counts(querysets: dict[str, QuerySet], cap: int | None = None) -> dict[str, int]:
+    """Each queryset's row count, up to `cap` + 1 (default BADGE_CAP), in one statement (one round
+    trip for a page's tabs): `SELECT (SELECT count(*) FROM (… LIMIT cap + 1)), …`. Every count
+    stops after cap + 1 rows, so a badge costs about the same at a thousand cases and at a million.
 
     A value above `cap` means "more than cap" (see `badge`)."""
+    cap = BADGE_CAP if cap is None else cap
     if not querysets:
         return {}
     names = list(querysets)
@@ -72,6 +73,7 @@ def capped_counts(querysets: dict[str, QuerySet], cap: int = BADGE_CAP) -> dict[
     return dict(zip(names, (int(v) for v in row), strict=True))
 
 
-def badge(count: int, cap: int = BADGE_CAP) -> str:
-    """A badge's text: the count, or "999+" past the cap."""
+def badge(count: int, cap: int | None = None) -> str:
+    """A badge's text: the count, or "999+" past the cap (default BADGE_CAP)."""
+    cap = BADGE_CAP if cap is None else cap
     return f"{cap}+" if count > cap else str(count)

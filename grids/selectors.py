@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from . import caching
 from .models import Area, Department, Membership, Resident, Role, User
 
 # Roles tied to an area that read everything in its subtree.
@@ -130,15 +130,13 @@ _AREAS_VERSION_KEY = "areas:version"
 
 
 def _bump_areas_version() -> None:
-    try:
-        cache.incr(_AREAS_VERSION_KEY)
-    except ValueError:
-        cache.set(_AREAS_VERSION_KEY, 2, None)
+    caching.bump(_AREAS_VERSION_KEY)
 
 
-def forget_area_choices() -> None:
+def forget_area_choices(**_signal_kwargs) -> None:
     """The territory changed (an area added, renamed, moved or removed): every cached choice list
-    goes, now and again when the change commits (a reader in between may have cached the old list)."""
+    goes, now and again when the change commits (a reader in between may have cached the old list).
+    Also the receiver of Area's post_save and post_delete (grids/apps.py)."""
     _bump_areas_version()
     transaction.on_commit(_bump_areas_version)
 
@@ -152,10 +150,9 @@ def area_choices_for(user: User, levels) -> list[tuple[int, str]]:
         if scope.is_admin
         else "|".join(_minimal_prefixes(scope.area_paths() + [d.area.path for d in scope.departments()]))
     )
-    version = cache.get_or_set(_AREAS_VERSION_KEY, 1, None)
     digest = hashlib.sha1(f"{basis}#{','.join(sorted(levels))}".encode()).hexdigest()
-    return cache.get_or_set(
-        f"area-choices:{version}:{digest}",
+    return caching.remember(
+        f"area-choices:{caching.version(_AREAS_VERSION_KEY)}:{digest}",
         lambda: list(areas_visible_to(user).filter(level__in=list(levels)).values_list("pk", "name")),
         AREA_CHOICES_SECONDS,
     )

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.core.cache import cache
 from django.db.models import F, Func, IntegerField, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from grids import caching
 from grids.models import Area, Level, Resident
 
 from .models import AidApplication, AidStatus, Consultation, LawEvent, Lawyer, LegalSavvyResident
@@ -90,7 +90,7 @@ def _population_key(area_path: str) -> str:
 def forget_population(area_path: str) -> None:
     """A resident registered, changed or removed under `area_path`: every enclosing area counts again."""
     parts = [p for p in area_path.split("/") if p]
-    cache.delete_many([_population_key("/".join(parts[:i]) + "/") for i in range(1, len(parts) + 1)])
+    caching.forget([_population_key("/".join(parts[:i]) + "/") for i in range(1, len(parts) + 1)])
 
 
 def on_resident_changed(sender, instance: Resident, **kwargs) -> None:
@@ -99,7 +99,7 @@ def on_resident_changed(sender, instance: Resident, **kwargs) -> None:
 
 def population(area_path: str) -> int:
     """Registered residents under `area_path`, counted at most every POPULATION_SECONDS (cache)."""
-    return cache.get_or_set(
+    return caching.remember(
         _population_key(area_path),
         lambda: Resident.objects.filter(area_path__startswith=area_path).count(),
         POPULATION_SECONDS,

@@ -199,8 +199,6 @@ def test_tab_badges_count_up_to_their_cap_in_one_statement(world, report, browse
     for _ in range(6):
         report()
     monkeypatch.setattr(pagination, "BADGE_CAP", 5)
-    monkeypatch.setattr(pagination.capped_counts, "__defaults__", (5,))
-    monkeypatch.setattr(pagination.badge, "__defaults__", (5,))
     client = browser_client(world.center_town)
     with CaptureQueriesContext(connection) as queries:
         page = client.get("/cases/?tab=new").content.decode()
